@@ -129,6 +129,8 @@ class PromptTemplate:
         seed: int = 0,
     ) -> None:
         _check_arguments(source, answer_separator, name, dialect, seed)
+        self._environment = _environment(dialect)
+        self._static_choices, self._choices_template = _compile_choices(answer_choices, self._environment)
         self._init_arguments: dict[str, Any] = {
             "answer_separator": answer_separator,
             "default_hole_length": default_hole_length,
@@ -144,11 +146,11 @@ class PromptTemplate:
         self._dialect = dialect
         self._seed = seed
         self._default_length = default_length_range(default_hole_length)
-        self._environment = _environment(dialect)
 
         # 1. Split the source and check its holes, then compile it with holes as markers.
         self._pieces = _scan(source, answer_separator, self._environment)
-        ast = _parse(self._environment, _jinja_source(self._pieces), what="template")
+        self._jinja_source = _jinja_source(self._pieces)
+        ast = _parse(self._environment, self._jinja_source, what="template")
         self._holes = tuple(
             HoleSpec(index=piece.index, min_length=low, max_length=high)
             for piece in self._pieces
@@ -163,22 +165,11 @@ class PromptTemplate:
                 "baseline to score against"
             )
 
-        # 2. Compile the answer choices: a static list, or Jinja rendered per example.
-        self._static_choices, self._choices_template = _compile_choices(answer_choices, self._environment)
-        provides_choices = answer_choices is not None or dialect == "promptsource"
-        self._provides_choices = provides_choices
-
-        # 3. Collect the variables an example may need.
-        variables = set(_undeclared_variables(ast))
-        if self._choices_template is not None:
-            choices_ast = self._environment.parse(self._choices_template_source)
-            variables |= _undeclared_variables(choices_ast)
-        variables -= set(self._environment.globals)
-        variables.discard(RANDOM_VARIABLE)
-        if provides_choices:
-            variables.discard("answer_choices")
-        self._variables = frozenset(variables)
+        # promptsource always passes answer_choices, as None when a template has none.
+        self._provides_choices = answer_choices is not None or dialect == "promptsource"
         self._compiled = _compile(self._environment, ast)
+        # Finding variables generates code a second time, so it waits for the first request.
+        self._variables: frozenset[str] | None = None
 
     # -- attributes ---------------------------------------------------------------------
 
@@ -200,6 +191,15 @@ class PromptTemplate:
     @property
     def variables(self) -> frozenset[str]:
         """Names the template reads from examples (some may be optional in the template)."""
+        if self._variables is None:
+            variables = _undeclared_variables(self._environment.parse(self._jinja_source))
+            if self._choices_template is not None:
+                variables |= _undeclared_variables(self._environment.parse(self._choices_template_source))
+            variables -= set(self._environment.globals)
+            variables.discard(RANDOM_VARIABLE)
+            if self._provides_choices:
+                variables.discard("answer_choices")
+            self._variables = frozenset(variables)
         return self._variables
 
     @property
@@ -238,8 +238,14 @@ class PromptTemplate:
         rendered = self._render_jinja(self._choices_template, values, example, what="answer_choices")
         return [restore_pipes(choice).strip() for choice in rendered.split(PIPE)]
 
-    def render_copy(self, example: Mapping[str, object]) -> RenderedCopy:
+    def render_copy(self, example: Mapping[str, object], *, include_answer: bool = True) -> RenderedCopy:
         """Render ``example`` through the template, keeping each hole as its index.
+
+        Args:
+            example: The values of the template's variables.
+            include_answer: Render the answer part too. With ``False`` rendering stops at
+                the answer separator, so an example without the answer's variables (a new
+                input to answer) renders, and ``answer`` is ``None``.
 
         Raises:
             TemplateVariableError: The template reads a variable that ``example`` lacks,
@@ -256,8 +262,11 @@ class PromptTemplate:
                 )
             values["answer_choices"] = self.choices_for(example)
         values[RANDOM_VARIABLE] = seeded_generator(self._seed, example)
-        rendered = self._render_jinja(self._compiled, values, example, what="template")
-        return self._split_rendered(rendered)
+        rendered = self._render_jinja(
+            self._compiled, values, example, what="template", stop_at_separator=not include_answer
+        )
+        copy = self._split_rendered(rendered)
+        return copy if include_answer else RenderedCopy(prompt=copy.prompt, answer=None)
 
     def render(self, fills: Sequence[str], /, **variables: object) -> str:
         """Render the prompt part with each hole replaced by its fill.
@@ -267,10 +276,11 @@ class PromptTemplate:
             **variables: The example's values.
 
         Returns:
-            The prompt the target model receives.
+            The prompt the target model receives. Variables used only in the answer part
+            may be left out.
         """
         self._check_fills(fills)
-        return _join(self.render_copy(variables).prompt, fills)
+        return _join(self.render_copy(variables, include_answer=False).prompt, fills)
 
     def render_answer(self, fills: Sequence[str], /, **variables: object) -> str | None:
         """Render the answer part with each hole replaced by its fill; ``None`` without one."""
@@ -313,12 +323,27 @@ class PromptTemplate:
         return self._init_arguments["answer_choices"]
 
     def _render_jinja(
-        self, compiled: jinja2.Template, values: dict[str, Any], example: Mapping[str, object], *, what: str
+        self,
+        compiled: jinja2.Template,
+        values: dict[str, Any],
+        example: Mapping[str, object],
+        *,
+        what: str,
+        stop_at_separator: bool = False,
     ) -> str:
+        chunks: list[str] = []
         try:
-            return compiled.render(values)
+            # Jinja yields output in source order and evaluates each expression only when
+            # its chunk is requested, so stopping at the separator skips the answer part.
+            generator = compiled.generate(values)
+            for chunk in generator:
+                chunks.append(chunk)
+                if stop_at_separator and SEPARATOR_MARK in chunk:
+                    generator.close()
+                    break
+            return "".join(chunks)
         except jinja2.UndefinedError as error:
-            raise _undefined_error(error, example, what, self._name, self._source) from error
+            raise _undefined_error(error, example, what, self._name, self._source, self.variables) from error
         except PromptfillError:
             raise
         except Exception as error:
@@ -468,11 +493,8 @@ def _parse(environment: jinja2.Environment, source: str, *, what: str) -> jinja2
 
 
 def _undeclared_variables(ast: jinja2.nodes.Template) -> set[str]:
-    try:
-        return jinja2.meta.find_undeclared_variables(ast)
-    except jinja2.TemplateSyntaxError as error:
-        # Generating code reports unknown filters and tests, so this can fail after parsing.
-        raise TemplateSyntaxError(f"invalid Jinja in the template on line {error.lineno}: {error.message}") from None
+    # The template compiled already, so generating code for it again cannot fail.
+    return set(jinja2.meta.find_undeclared_variables(ast))
 
 
 def _compile(environment: jinja2.Environment, ast: jinja2.nodes.Template) -> jinja2.Template:
@@ -507,10 +529,15 @@ def _compile_choices(
 
 
 def _undefined_error(
-    error: jinja2.UndefinedError, example: Mapping[str, object], what: str, name: str | None, source: str
+    error: jinja2.UndefinedError,
+    example: Mapping[str, object],
+    what: str,
+    name: str | None,
+    source: str,
+    variables: frozenset[str],
 ) -> TemplateVariableError:
     message = error.message or str(error)
-    keys = sorted(map(str, example)) if isinstance(example, Mapping) else []
+    keys = sorted(map(str, example))
     undefined = _UNDEFINED_NAME.match(message)
     if undefined is not None:
         variable = undefined.group(1)
@@ -519,11 +546,18 @@ def _undefined_error(
             f"example has only the keys {keys}; add {variable!r} to every example, or make it "
             f"optional with {{{{ {variable} | default('') }}}}"
         )
+    prefix = f"the {what} of {_label(name, source)} failed for the example with keys {keys}: {message}"
+    absent = sorted(variables - set(keys))
+    if absent:
+        # An undefined variable used as an index ("has no element Undefined") lands here.
+        return TemplateVariableError(
+            f"{prefix}; the example lacks the template variables {absent}: add them to every "
+            "example, or make them optional with {{ name | default('') }}"
+        )
     member = _MISSING_MEMBER.search(message)
     missing = member.group(1) if member else "the value"
     return TemplateVariableError(
-        f"the {what} of {_label(name, source)} failed for the example with keys {keys}: "
-        f"{message}; add {missing} to the example's data, or make it optional with "
+        f"{prefix}; add {missing} to the example's data, or make it optional with "
         "{{ value | default('') }}"
     )
 
