@@ -175,3 +175,18 @@ def test_zero_length_hole_has_no_slots() -> None:
     assert canvas.num_slots == 1
     assert canvas.occurrence_slots.tolist() == [0]
     assert canvas.input_ids.dtype == torch.long
+
+
+def test_canvas_from_rendered_template() -> None:
+    from promptfill.templates import PromptTemplate
+
+    backend = FakeBackend(WORDS)
+    template = PromptTemplate("[MASK:2] review {{ text }} label ||| {{ label }}")
+    copies = [template.render_copy({"text": "good", "label": "pos"}), template.render_copy({"text": "bad", "label": "neg"})]
+
+    canvas = build_canvas(copies, [2], backend, layout="concat")
+
+    first = [MASK, MASK] + ids(backend, "review good label") + [SEP] + ids(backend, "pos")
+    second = [MASK, MASK] + ids(backend, "review bad label") + [SEP] + ids(backend, "neg")
+    assert canvas.input_ids.tolist() == [[*first, SEP, *second]]
+    assert canvas.occurrence_slots.tolist() == [0, 1, 0, 1]
