@@ -1,5 +1,74 @@
-"""promptfill: prompt optimization by infilling [MASK] holes with masked diffusion LMs."""
+"""promptfill: prompt optimization by infilling [MASK] holes with masked diffusion LMs.
 
+Quick start::
+
+    from promptfill import PromptInfiller
+
+    infiller = PromptInfiller.from_pretrained()  # the embedded model, offline
+    result = infiller.fill("[MASK:4-10]\\nInput: {{ input }}\\nOutput: ||| {{ output }}", examples)
+    print(result.best.render(input="hello"))
+"""
+
+from ._infiller import PromptInfiller
+from ._results import FilledTemplate, FillResult, HoleFill
 from ._version import __version__
+from .backends import MaskedLMBackend, load_backend
+from .errors import (
+    CheckpointError,
+    ConfigError,
+    ContextLengthError,
+    DataError,
+    HoleSyntaxError,
+    MaskTokenNotFoundError,
+    ModelError,
+    NoHoleError,
+    PromptfillError,
+    ScorerError,
+    TaskFileError,
+    TemplateError,
+    TemplateSyntaxError,
+    TemplateVariableError,
+    UnknownNameError,
+    UnsupportedModelError,
+)
+from .sampling import REMASKING, MaskedDiffusionSampler, RemaskingStrategy, SamplerConfig
+from .scoring import SCORERS, CandidateScore, FunctionScorer, Scorer
+from .templates import HoleSpec, PromptTemplate, PromptsourceTemplate, load_promptsource
 
-__all__ = ["__version__"]
+__all__ = [
+    "REMASKING",
+    "SCORERS",
+    "CandidateScore",
+    "CheckpointError",
+    "ConfigError",
+    "ContextLengthError",
+    "DataError",
+    "FillResult",
+    "FilledTemplate",
+    "FunctionScorer",
+    "HoleFill",
+    "HoleSpec",
+    "HoleSyntaxError",
+    "MaskTokenNotFoundError",
+    "MaskedDiffusionSampler",
+    "MaskedLMBackend",
+    "ModelError",
+    "NoHoleError",
+    "PromptInfiller",
+    "PromptTemplate",
+    "PromptfillError",
+    "PromptsourceTemplate",
+    "RemaskingStrategy",
+    "SamplerConfig",
+    "Scorer",
+    "ScorerError",
+    "TaskFileError",
+    "TemplateError",
+    "TemplateSyntaxError",
+    "TemplateVariableError",
+    "UnknownNameError",
+    "UnsupportedModelError",
+    "__version__",
+    "load_backend",
+    "load_promptsource",
+]

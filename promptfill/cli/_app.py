@@ -1,0 +1,220 @@
+"""The ``promptfill`` command line: fill templates and train models from YAML files.
+
+Exit codes: 0 success; 2 invalid input (task file, template, examples, settings); 3 model or
+checkpoint problem; 4 every candidate failed scoring; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .._version import __version__
+from ..errors import ModelError, PromptfillError, ScorerError
+
+EXIT_OK = 0
+EXIT_INVALID_INPUT = 2
+EXIT_MODEL_ERROR = 3
+EXIT_SCORER_FAILED = 4
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="promptfill",
+    help="Optimize prompts by infilling [MASK] holes in templates with masked diffusion language models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stderr = Console(stderr=True)
+
+
+def _fail(error: BaseException) -> None:
+    """Print one line for a known error and exit with its code."""
+    code = EXIT_INVALID_INPUT
+    if isinstance(error, ScorerError):
+        code = EXIT_SCORER_FAILED
+    elif isinstance(error, ModelError):
+        code = EXIT_MODEL_ERROR
+    stderr.print(f"[bold red]error:[/] {type(error).__name__}: {error}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"promptfill {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details to stderr."),
+) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def fill(
+    task: Path = typer.Argument(..., help="YAML task file (see docs/cli.md for the schema)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Directory to write result.json and the resolved task into."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON on stdout instead of a table."),
+    num_candidates: Optional[int] = typer.Option(None, "--num-candidates", "-n", help="Candidates per hole-length combination."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed; the same seed repeats the same candidates."),
+    device: Optional[str] = typer.Option(None, "--device", help="cuda, mps or cpu (overrides the task file)."),
+    top: Optional[int] = typer.Option(None, "--top", help="Rows in the table (overrides the task file)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Infill the holes of a task's template and print the ranked candidates."""
+    from .._infiller import PromptInfiller
+    from ..templates import PromptTemplate
+    from ._task import load_task_file
+
+    try:
+        spec, base = load_task_file(task)
+        overrides = {key: value for key, value in {"num_candidates": num_candidates, "seed": seed}.items() if value is not None}
+        sampler = spec.sampler.model_copy(update=overrides) if overrides else spec.sampler
+        if overrides:
+            sampler = type(sampler)(**sampler.model_dump())  # re-validate the overridden values
+        template = PromptTemplate(
+            spec.template_source(base),
+            answer_separator=spec.answer_separator,
+            answer_choices=spec.answer_choices,
+            default_hole_length=spec.default_hole_length,
+        )
+        examples = spec.load_examples(base)
+        dev_examples = spec.load_dev_examples(base)
+        scorer = spec.scorer.name if hasattr(spec.scorer, "name") else spec.scorer
+        scorer_settings = spec.scorer.settings if hasattr(spec.scorer, "settings") else {}
+        infiller = PromptInfiller.from_pretrained(
+            spec.model, kind=spec.kind, device=device or spec.device, dtype=spec.dtype, trust_remote_code=spec.trust_remote_code
+        )
+        from ..scoring import resolve_scorer
+
+        scorer_object = resolve_scorer(scorer, **scorer_settings)
+        with _progress(disabled=quiet or as_json) as report:
+            result = infiller.fill(template, examples, scorer=scorer_object, dev_examples=dev_examples, sampler=sampler, progress=report)
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except PromptfillError as error:
+        partial = getattr(error, "partial_result", None)
+        if partial is not None and output is not None:
+            _write_output(output, partial, task)
+        _fail(error)
+        return
+
+    if output is not None:
+        _write_output(output, result, task)
+    if as_json:
+        sys.stdout.write(result.to_json() + "\n")
+    else:
+        _print_table(result, top or spec.top)
+        if output is not None:
+            stderr.print(f"wrote {output / 'result.json'}")
+
+
+@app.command()
+def train(
+    config: Path = typer.Argument(..., help="YAML training config (see docs/training.md)."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the last checkpoint in output_dir."),
+) -> None:
+    """Fine-tune a masked LM by full-sequence masking SFT."""
+    from ..training import train as run_training
+    from ._task import load_yaml_model
+    from ..training import TrainConfig
+
+    try:
+        train_config, base = load_yaml_model(config, TrainConfig)
+        train_config = _resolve_train_paths(train_config, base)
+        final = run_training(train_config, resume=resume)
+    except KeyboardInterrupt:
+        stderr.print("interrupted; rerun the same command to resume from the last checkpoint")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except PromptfillError as error:
+        _fail(error)
+        return
+    typer.echo(f"saved {final}")
+
+
+@app.command()
+def scorers() -> None:
+    """List the registered scorer names, including plugins."""
+    from ..scoring import SCORERS
+
+    for name in SCORERS.names():
+        typer.echo(name)
+
+
+def _resolve_train_paths(config, base: Path):
+    def resolve(path: Path) -> Path:
+        return path if path.is_absolute() else base / path
+
+    return config.model_copy(update={
+        "train_files": [resolve(p) for p in config.train_files],
+        "eval_files": [resolve(p) for p in config.eval_files],
+        "output_dir": resolve(config.output_dir),
+    })
+
+
+class _progress:
+    """A rich progress bar fed by the infiller's ``progress(done, total)`` callback."""
+
+    def __init__(self, disabled: bool) -> None:
+        self.disabled = disabled
+        self.bar: Progress | None = None
+        self.task_id = None
+
+    def __enter__(self):
+        if self.disabled:
+            return None
+        self.bar = Progress(TextColumn("denoising"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=stderr, transient=True)
+        self.bar.__enter__()
+        self.task_id = self.bar.add_task("fill", total=None)
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        self.bar.update(self.task_id, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _write_output(directory: Path, result, task: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    temporary = directory / "result.json.tmp"
+    temporary.write_text(result.to_json() + "\n", encoding="utf-8")
+    temporary.replace(directory / "result.json")
+    (directory / "task.yaml").write_text(Path(task).read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def _print_table(result, top: int) -> None:
+    console = Console()
+    table = Table(title=f"{len(result)} candidates ({result.sampled} sampled, {result.forward_passes} forward passes, {result.seconds:.1f} s)")
+    table.add_column("rank", justify="right")
+    table.add_column("fill" if len(result.best.fills) == 1 else "fills")
+    table.add_column("model score", justify="right")
+    if result.scorer:
+        table.add_column(result.scorer, justify="right")
+    for candidate in result.candidates[:top]:
+        fills = " | ".join(candidate.texts)
+        row = [str(candidate.rank), fills, f"{candidate.model_score:.3f}"]
+        if result.scorer:
+            row.append("failed" if candidate.error else f"{candidate.score.value:.3f} ± {candidate.score.std:.3f}")
+        table.add_row(*row)
+    console.print(table)
+    console.print("best template:", style="bold")
+    console.print(result.best.source, markup=False, highlight=False)
+
+
+def main() -> None:
+    """Run the CLI (the ``promptfill`` console script)."""
+    app()
