@@ -276,14 +276,18 @@ class PromptTemplate:
             **variables: The example's values.
 
         Returns:
-            The prompt the target model receives. Variables used only in the answer part
-            may be left out.
+            The prompt the target model receives, stripped of whitespace at both ends as
+            promptsource strips it (a fill's outer whitespace there included). Variables
+            used only in the answer part may be left out.
         """
         self._check_fills(fills)
         return _join(self.render_copy(variables, include_answer=False).prompt, fills)
 
     def render_answer(self, fills: Sequence[str], /, **variables: object) -> str | None:
-        """Render the answer part with each hole replaced by its fill; ``None`` without one."""
+        """Render the answer part with each hole replaced by its fill, stripped like :meth:`render`.
+
+        Returns ``None`` when the template rendered no answer separator for these variables.
+        """
         self._check_fills(fills)
         answer = self.render_copy(variables).answer
         return None if answer is None else _join(answer, fills)
@@ -571,7 +575,8 @@ def _damaged_marker_error(name: str | None, source: str) -> TemplateError:
 
 
 def _join(segments: Sequence[Segment], fills: Sequence[str]) -> str:
-    return "".join(fills[segment] if isinstance(segment, int) else segment for segment in segments)
+    joined = "".join(fills[segment] if isinstance(segment, int) else segment for segment in segments)
+    return joined.strip()
 
 
 def _label(name: str | None, source: str) -> str:
