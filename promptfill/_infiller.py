@@ -128,7 +128,7 @@ class PromptInfiller:
         config = _merge_sampler(sampler or self.sampler_config, sampler_overrides)
         template = template if isinstance(template, PromptTemplate) else PromptTemplate(template)
         scorer = resolve_scorer(scorer)
-        copies = _render_copies(template, examples)
+        copies = render_copies(template, examples)
 
         # 1. Sample candidates for every combination of hole lengths.
         combinations = _length_combinations(template, config.length_trials)
@@ -214,7 +214,7 @@ def _merge_sampler(config: SamplerConfig, overrides: Mapping[str, Any]) -> Sampl
     return SamplerConfig(**{**config.model_dump(), **overrides})
 
 
-def _render_copies(template: PromptTemplate, examples: Sequence[Mapping[str, Any]]) -> list[RenderedCopy]:
+def render_copies(template: PromptTemplate, examples: Sequence[Mapping[str, Any]]) -> list[RenderedCopy]:
     if isinstance(examples, Mapping) or not isinstance(examples, Sequence) or len(examples) == 0:
         raise ConfigError(
             f"examples={_short(examples)} is invalid; pass a non-empty list of dicts, one per few-shot "

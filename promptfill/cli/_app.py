@@ -59,6 +59,10 @@ def _main(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details to stderr."),
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The CLI draws its own progress bar; transformers' weight-loading bars would interleave with it.
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
 
 
 @app.command()
@@ -73,7 +77,8 @@ def fill(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Infill the holes of a task's template and print the ranked candidates."""
-    from .._infiller import PromptInfiller
+    from .._infiller import PromptInfiller, render_copies
+    from ..scoring import resolve_scorer
     from ..templates import PromptTemplate
     from ._task import load_task_file
 
@@ -91,14 +96,13 @@ def fill(
         )
         examples = spec.load_examples(base)
         dev_examples = spec.load_dev_examples(base)
+        render_copies(template, examples)  # fail on bad examples before the slow model load
         scorer = spec.scorer.name if hasattr(spec.scorer, "name") else spec.scorer
         scorer_settings = spec.scorer.settings if hasattr(spec.scorer, "settings") else {}
+        scorer_object = resolve_scorer(scorer, **scorer_settings)
         infiller = PromptInfiller.from_pretrained(
             spec.model, kind=spec.kind, device=device or spec.device, dtype=spec.dtype, trust_remote_code=spec.trust_remote_code
         )
-        from ..scoring import resolve_scorer
-
-        scorer_object = resolve_scorer(scorer, **scorer_settings)
         with _progress(disabled=quiet or as_json) as report:
             result = infiller.fill(template, examples, scorer=scorer_object, dev_examples=dev_examples, sampler=sampler, progress=report)
     except KeyboardInterrupt:
