@@ -1,0 +1,5 @@
+"""Allow ``python -m promptfill`` (and ``accelerate launch -m promptfill``)."""
+
+from .cli import main
+
+main()
