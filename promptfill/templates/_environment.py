@@ -8,8 +8,8 @@ Both dialects add the helpers that promptsource templates use beyond plain Jinja
 - ``zip`` global: Python's ``zip``, returning a list.
 
 ``choice`` and ``random`` draw from a generator seeded by the template's ``seed`` and by
-the content of the example being rendered, so one example always renders the same way
-(in any process, in any order), while different examples get different draws.
+the content of the example being rendered. So one example renders the same way in any
+process and in any order, while different examples get different draws.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def make_environment(dialect: Dialect) -> jinja2.Environment:
 
     ``"promptfill"`` is immutable: templates cannot change lists or dicts, including the
     example's. ``"promptsource"`` lets templates call ``.append``, ``.update`` and
-    ``.pop`` on lists and dicts, as many promptsource templates do to build lists; the
-    caller renders those on a copy of the example.
+    ``.pop`` on lists and dicts, because many promptsource templates build lists that way.
+    The caller renders those templates on a copy of the example.
     """
     environment_class = ImmutableSandboxedEnvironment if dialect == "promptfill" else SandboxedEnvironment
     environment = environment_class(

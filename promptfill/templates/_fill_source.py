@@ -60,7 +60,7 @@ def write_fill_source(pieces: list[Piece], fills: list[str], separator: str | No
 
 
 def _is_plain(fill: str, tail: str, head: str, special: tuple[str, ...]) -> bool:
-    """Whether ``fill`` between ``tail`` and ``head`` forms no special sequence."""
+    """Check that ``fill`` between ``tail`` and ``head`` forms no special sequence."""
     if "\r" in fill or fill.endswith("{"):
         return False
     combined = tail + fill + head
@@ -88,7 +88,7 @@ def _text_after(pieces: list[Piece], position: int) -> str:
 
 
 def _exposed_to_trim(pieces: list[Piece], position: int, fills: list[str]) -> bool:
-    """Whether a ``-}}``/``{%-`` trim marker would strip whitespace at the fill's edges.
+    """Check whether a ``-}}`` or ``{%-`` trim marker would strip whitespace at the fill's edges.
 
     Jinja strips all whitespace between a trim marker and the next non-blank character,
     so a fill that starts (or ends) with whitespace, or an empty one, is exposed when only

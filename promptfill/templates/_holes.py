@@ -38,10 +38,10 @@ class HoleSpec(BaseModel):
 
     index: int = Field(ge=0, description="0-based order of the hole in the template source.")
     min_length: int = Field(
-        ge=1, le=MAX_HOLE_LENGTH, description="Fewest tokens the infill may have."
+        ge=1, le=MAX_HOLE_LENGTH, description="Minimum number of tokens in the infill."
     )
     max_length: int = Field(
-        ge=1, le=MAX_HOLE_LENGTH, description="Most tokens the infill may have."
+        ge=1, le=MAX_HOLE_LENGTH, description="Maximum number of tokens in the infill."
     )
 
     @model_validator(mode="after")
@@ -61,7 +61,7 @@ class HoleSpec(BaseModel):
     def candidate_lengths(self, trials: int) -> list[int]:
         """Return up to ``trials`` lengths to try, evenly spaced over the allowed range.
 
-        With ``trials >= 2`` the list includes both ``min_length`` and ``max_length``; values
+        With ``trials >= 2`` the list includes both ``min_length`` and ``max_length``. Values
         are rounded to whole tokens, so duplicates are merged and the list can be shorter
         than ``trials``. A fixed hole returns its one length. With ``trials == 1`` a range
         returns its midpoint (rounded up), the single guess closest to every allowed length.
@@ -83,7 +83,7 @@ class HoleSpec(BaseModel):
         if trials == 1:
             return [self.min_length + (span + 1) // 2]
 
-        # Integer arithmetic rounds half up exactly, where float spacing could round 2.5 down.
+        # Integer arithmetic rounds half up, where round() would take 2.5 down to the even 2.
         steps = trials - 1
         lengths = {self.min_length + (i * span * 2 + steps) // (2 * steps) for i in range(trials)}
         return sorted(lengths)

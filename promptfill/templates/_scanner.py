@@ -1,9 +1,9 @@
 """Split template source into Jinja text and code, and find holes and separators in the text.
 
-Jinja itself has no hook for custom syntax in template text, so this scanner finds the same
-boundaries Jinja's lexer finds (``{{ }}``, ``{% %}``, ``{# #}``, ``{% raw %}`` blocks, with
-the ``-``/``+`` whitespace-control variants, string literals and nested brackets inside
-code), and looks for holes only in the text between them.
+Jinja has no hook for custom syntax in template text. So this scanner finds the boundaries
+that Jinja's lexer finds: ``{{ }}``, ``{% %}``, ``{# #}`` and ``{% raw %}`` blocks, with the
+``-`` and ``+`` whitespace-control variants, and string literals and nested brackets
+inside code. It then looks for holes only in the text between them.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def scan_template(source: str, separator: str | None) -> list[Piece]:
 def escape_literal_holes(source: str) -> str:
     """Rewrite plain Jinja ``source`` so that every ``[MASK]`` in it stays literal text.
 
-    Text gets a ``\\`` before each hole-like ``[MASK``; inside string literals of Jinja code
+    Text gets a ``\\`` before each hole-like ``[MASK``. Inside string literals of Jinja code
     the ``[`` is written as the escape ``\\x5b``, which Jinja decodes back to ``[``.
     Comments and raw blocks are left as they are. Used to import templates written for
     plain Jinja, such as promptsource's, where ``[MASK]`` is data, not a hole.

@@ -19,7 +19,6 @@ The template language is Jinja2 (sandboxed, with strict undefined variables) plu
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,8 +55,6 @@ from ._scanner import (
 )
 
 __all__ = ["PromptTemplate", "RenderedCopy"]
-
-logger = logging.getLogger(__name__)
 
 Segment = str | int
 
@@ -131,9 +128,12 @@ class PromptTemplate:
         _check_arguments(source, answer_separator, name, dialect, seed)
         self._environment = _environment(dialect)
         self._static_choices, self._choices_template = _compile_choices(answer_choices, self._environment)
+        self._default_length = default_length_range(default_hole_length)
+        low, high = self._default_length
         self._init_arguments: dict[str, Any] = {
             "answer_separator": answer_separator,
-            "default_hole_length": default_hole_length,
+            # A string, because JSON (the format of result files) has no tuples.
+            "default_hole_length": low if low == high else f"{low}-{high}",
             "name": name,
             "answer_choices": answer_choices if isinstance(answer_choices, (str, type(None))) else list(answer_choices),
             "allow_no_holes": allow_no_holes,
@@ -145,12 +145,11 @@ class PromptTemplate:
         self._separator = answer_separator
         self._dialect = dialect
         self._seed = seed
-        self._default_length = default_length_range(default_hole_length)
 
         # 1. Split the source and check its holes, then compile it with holes as markers.
         self._pieces = _scan(source, answer_separator, self._environment)
         self._jinja_source = _jinja_source(self._pieces)
-        ast = _parse(self._environment, self._jinja_source, what="template")
+        ast = _parse(self._environment, self._jinja_source, part="template")
         self._holes = tuple(
             HoleSpec(index=piece.index, min_length=low, max_length=high)
             for piece in self._pieces
@@ -221,6 +220,14 @@ class PromptTemplate:
         return None if self._static_choices is None else list(self._static_choices)
 
     @property
+    def settings(self) -> dict[str, Any]:
+        """The keyword arguments that rebuild this template, as JSON-compatible values.
+
+        ``PromptTemplate(template.source, **template.settings) == template`` holds.
+        """
+        return dict(self._init_arguments)
+
+    @property
     def dialect(self) -> Dialect:
         """The Jinja dialect, ``"promptfill"`` or ``"promptsource"``."""
         return self._dialect
@@ -235,7 +242,7 @@ class PromptTemplate:
             return None
         values = prepare_example(example, protect_pipes=True)
         values[RANDOM_VARIABLE] = seeded_generator(self._seed, example)
-        rendered = self._render_jinja(self._choices_template, values, example, what="answer_choices")
+        rendered = self._render_jinja(self._choices_template, values, example, part="answer_choices")
         return [restore_pipes(choice).strip() for choice in rendered.split(PIPE)]
 
     def render_copy(self, example: Mapping[str, object], *, include_answer: bool = True) -> RenderedCopy:
@@ -263,7 +270,7 @@ class PromptTemplate:
             values["answer_choices"] = self.choices_for(example)
         values[RANDOM_VARIABLE] = seeded_generator(self._seed, example)
         rendered = self._render_jinja(
-            self._compiled, values, example, what="template", stop_at_separator=not include_answer
+            self._compiled, values, example, part="template", stop_at_separator=not include_answer
         )
         copy = self._split_rendered(rendered)
         return copy if include_answer else RenderedCopy(prompt=copy.prompt, answer=None)
@@ -332,7 +339,7 @@ class PromptTemplate:
         values: dict[str, Any],
         example: Mapping[str, object],
         *,
-        what: str,
+        part: str,
         stop_at_separator: bool = False,
     ) -> str:
         chunks: list[str] = []
@@ -347,14 +354,14 @@ class PromptTemplate:
                     break
             return "".join(chunks)
         except jinja2.UndefinedError as error:
-            raise _undefined_error(error, example, what, self._name, self._source, self.variables) from error
+            raise _undefined_error(error, example, part, self._name, self._source, self.variables) from error
         except PromptfillError:
             raise
         except Exception as error:
             # Templates call filters and methods of arbitrary data, so any exception type can
             # surface here; each is re-raised as a TemplateError with the cause chained.
             raise TemplateError(
-                f"rendering the {what} of {_label(self._name, self._source)} failed for the "
+                f"rendering the {part} of {_label(self._name, self._source)} failed for the "
                 f"example with keys {sorted(map(str, example))}: {type(error).__name__}: {error}"
             ) from error
 
@@ -461,7 +468,7 @@ def _scan(source: str, separator: str | None, environment: jinja2.Environment) -
         return scan_template(source, separator)
     except ScanError as error:
         # Jinja's own message describes the broken structure best; ours is the fallback.
-        _parse(environment, source, what="template")
+        _parse(environment, source, part="template")
         raise TemplateSyntaxError(f"invalid Jinja syntax on line {error.line}: {error}") from None
 
 
@@ -489,11 +496,11 @@ def _hole_range(piece: HolePiece, default: tuple[int, int]) -> tuple[int, int]:
     return hole_length_range(piece.spec, default, piece.source, piece.line)
 
 
-def _parse(environment: jinja2.Environment, source: str, *, what: str) -> jinja2.nodes.Template:
+def _parse(environment: jinja2.Environment, source: str, *, part: str) -> jinja2.nodes.Template:
     try:
         return environment.parse(source)
     except jinja2.TemplateSyntaxError as error:
-        raise TemplateSyntaxError(f"invalid Jinja syntax in the {what} on line {error.lineno}: {error.message}") from None
+        raise TemplateSyntaxError(f"invalid Jinja syntax in the {part} on line {error.lineno}: {error.message}") from None
 
 
 def _undeclared_variables(ast: jinja2.nodes.Template) -> set[str]:
@@ -523,7 +530,7 @@ def _compile_choices(
             )
         if not any(opener in answer_choices for opener in ("{{", "{%", "{#")):
             return [choice.strip() for choice in answer_choices.split(PIPE)], None
-        return None, _compile(environment, _parse(environment, answer_choices, what="answer_choices"))
+        return None, _compile(environment, _parse(environment, answer_choices, part="answer_choices"))
     if isinstance(answer_choices, Sequence) and all(isinstance(choice, str) for choice in answer_choices):
         return list(answer_choices), None
     raise ConfigError(
@@ -535,7 +542,7 @@ def _compile_choices(
 def _undefined_error(
     error: jinja2.UndefinedError,
     example: Mapping[str, object],
-    what: str,
+    part: str,
     name: str | None,
     source: str,
     variables: frozenset[str],
@@ -546,11 +553,11 @@ def _undefined_error(
     if undefined is not None:
         variable = undefined.group(1)
         return TemplateVariableError(
-            f"the {what} of {_label(name, source)} reads the variable {variable!r}, but the "
+            f"the {part} of {_label(name, source)} reads the variable {variable!r}, but the "
             f"example has only the keys {keys}; add {variable!r} to every example, or make it "
             f"optional with {{{{ {variable} | default('') }}}}"
         )
-    prefix = f"the {what} of {_label(name, source)} failed for the example with keys {keys}: {message}"
+    prefix = f"the {part} of {_label(name, source)} failed for the example with keys {keys}: {message}"
     absent = sorted(variables - set(keys))
     if absent:
         # An undefined variable used as an index ("has no element Undefined") lands here.

@@ -117,12 +117,12 @@ def test_hole_inside_code_is_rejected(source, line):
     assert "for a literal '[MASK]' inside a Jinja string, write '\\x5bMASK]'" in message
 
 
-def test_escaped_hole_inside_jinja_string_renders_literal():
+def test_escaped_hole_in_jinja_string():
     template = PromptTemplate("{{ '\\x5bMASK]' }} [MASK]")
     assert template.render_copy({}).prompt == ("[MASK] ", 0)
 
 
-def test_text_after_code_with_brace_strings_is_scanned():
+def test_brace_strings_end_code():
     template = PromptTemplate("{{ '}}' }} [MASK:2] {% if '%}' %}x{% endif %} [MASK:3]")
     assert [hole.min_length for hole in template.holes] == [2, 3]
     assert template.render_copy({}).prompt == ("}} ", 0, " x ", 1)
@@ -228,7 +228,7 @@ def test_variables_include_answer_choice_inputs():
     assert template.variables == frozenset({"q", "options"})
 
 
-def test_variables_keep_answer_choices_without_template_choices():
+def test_variables_keep_undefined_choices():
     template = PromptTemplate("{{ answer_choices | join(', ') }} [MASK]")
     assert template.variables == frozenset({"answer_choices"})
 
@@ -577,6 +577,30 @@ def test_pickle_round_trip():
     restored = pickle.loads(pickle.dumps(template))
     assert restored == template
     assert restored.render(["fill"], q="why", a="x") == "why fill"
+
+
+def test_settings_rebuild_through_json():
+    template = PromptTemplate(
+        "{{ q }} [MASK] ### {{ a }}",
+        answer_separator="###",
+        default_hole_length=(3, 9),
+        name="qa",
+        answer_choices="{{ options | join(' ||| ') }}",
+        dialect="promptsource",
+        seed=7,
+    )
+    settings = json.loads(json.dumps(template.settings))
+    assert settings == {
+        "answer_separator": "###",
+        "default_hole_length": "3-9",
+        "name": "qa",
+        "answer_choices": "{{ options | join(' ||| ') }}",
+        "allow_no_holes": False,
+        "dialect": "promptsource",
+        "seed": 7,
+    }
+    assert PromptTemplate(template.source, **settings) == template
+    assert PromptTemplate("[MASK]", default_hole_length=5).settings["default_hole_length"] == 5
 
 
 def test_equality_and_repr():

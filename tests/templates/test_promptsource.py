@@ -6,6 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from promptfill.errors import ConfigError, NoHoleError, TemplateError, UnknownNameError
@@ -192,6 +193,27 @@ def test_template_that_appends_to_lists():
     assert "They waited." in copy.prompt[0]
     assert copy.answer in (("Text A",), ("Text B",))
     assert example["simplifications"] == ["They waited.", "x" * 80]
+
+
+@pytest.mark.parametrize(
+    "jinja",
+    [
+        "[MASK] and [MASK:3] ||| {{ a }}",
+        "\\[MASK] {{ a }}",
+        "{{ '[MASK]' }} {{ \"x[MASK:2]y\" | upper }}",
+        "{{ '\\[MASK]' }} {{ '\\\\[MASK]' }} {{ a }}",
+        "{% if a == '[MASK]' %}yes{% endif %} {# [MASK] #}{% raw %}[MASK]{% endraw %}",
+    ],
+)
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Jinja warns on "\\[" in a string
+def test_literal_masks_render_like_plain_jinja(jinja):
+    expected = jinja2.Environment(keep_trailing_newline=True).from_string(jinja).render(a="[MASK]")
+    template = PromptsourceTemplate(id="1", name="n", jinja=jinja, dataset="d").to_template()
+    assert template.holes == ()
+    copy = template.render_copy({"a": "[MASK]"})
+    parts = [part.strip() for part in expected.split("|||")]
+    assert copy.prompt == ((parts[0],) if parts[0] else ())
+    assert copy.answer == (None if len(parts) == 1 else ((parts[1],) if parts[1] else ()))
 
 
 # -- PromptTemplate.from_promptsource ------------------------------------------------------
