@@ -97,7 +97,8 @@ class PromptTemplate:
         name: A label for logs and reports.
         answer_choices: Label words offered to the template as ``answer_choices``: a list,
             or a promptsource string such as ``"negative ||| positive"``, which may contain
-            Jinja and is then rendered for each example.
+            Jinja and is then rendered for each example. Choices have no holes, so a
+            ``[MASK]`` in them is literal text.
         allow_no_holes: Accept a template without holes, such as a human-written baseline
             that scorers compare infilled templates against.
         dialect: ``"promptfill"`` renders in an immutable sandbox. ``"promptsource"``
