@@ -133,7 +133,7 @@ class PromptInfiller:
         # 1. Sample candidates for every combination of hole lengths.
         combinations = _length_combinations(template, config.length_trials)
         sampler_runner = MaskedDiffusionSampler(config)
-        total_steps = sum(sampler_runner._plan_steps(sum(c)) for c in combinations)
+        total_steps = sum(sampler_runner.planned_steps(sum(c)) for c in combinations)
         done_steps = 0
         sampled: list[FilledTemplate] = []
         forward_passes = 0
@@ -152,7 +152,7 @@ class PromptInfiller:
                 generator=_device_generator(generator, self.backend.device), callback=on_step,
             )
             forward_passes += output.forward_passes
-            done_steps += sampler_runner._plan_steps(canvas.num_slots)
+            done_steps += sampler_runner.planned_steps(canvas.num_slots)
             sampled.extend(self._candidates(template, canvas, output))
 
         # 2. Merge duplicates, score, rank.
@@ -177,11 +177,7 @@ class PromptInfiller:
         return result
 
     def _candidates(self, template: PromptTemplate, canvas, output) -> list[FilledTemplate]:
-        settings = dict(template.__reduce__()[1][1])
-        if isinstance(settings.get("default_hole_length"), tuple):
-            # JSON has no tuples; "4-12" survives a round trip through result files.
-            low, high = settings["default_hole_length"]
-            settings["default_hole_length"] = f"{low}-{high}"
+        settings = template.settings
         candidates = []
         for n in range(output.tokens.shape[0]):
             fills = []

@@ -140,7 +140,7 @@ class MaskedDiffusionSampler:
         if isinstance(num_candidates, bool) or not isinstance(num_candidates, int) or num_candidates < 1:
             raise ConfigError(f"num_candidates={num_candidates!r} is invalid; pass an integer >= 1")
         device = torch.device(backend.device)
-        total_steps = self._plan_steps(canvas.num_slots)
+        total_steps = self.planned_steps(canvas.num_slots)
         state = self._initial_state(canvas, num_candidates, device)
         if canvas.num_slots == 0:
             return self._output(state)
@@ -158,7 +158,8 @@ class MaskedDiffusionSampler:
                 callback(step + 1, total_steps)
         return self._output(state)
 
-    def _plan_steps(self, num_slots: int) -> int:
+    def planned_steps(self, num_slots: int) -> int:
+        """Return the denoising steps for ``num_slots`` hole tokens: ``steps``, capped at one per token."""
         steps = self.config.steps
         if steps is None:
             return num_slots
