@@ -7,12 +7,12 @@ from ._scanner import RESERVED_CHARACTERS, CodePiece, HolePiece, Piece, Separato
 
 __all__ = ["write_fill_source"]
 
-# Sequences that change meaning in template text: Jinja openers, holes and their escape,
-# and a CRLF pair, which Jinja normalizes to one newline.
-_SPECIAL = ("{{", "{%", "{#", "[MASK", "\\[MASK", "\r\n")
+# Sequences that change meaning in template text: Jinja openers, hole starts and their
+# escapes, and a CRLF pair, which Jinja normalizes to one newline.
+_SPECIAL = ("{{", "{%", "{#", "[MASK]", "[MASK:", "\\[MASK]", "\\[MASK:", "\r\n")
 
 # Characters of neighbouring text checked for a special sequence formed across a fill's
-# edges; the longest sequence, "\[MASK", has 6 characters.
+# edges. The longest sequence, "\[MASK:", has 7 characters.
 _CONTEXT = 8
 
 _TRIM_BEFORE = ("{{-", "{%-", "{#-")

@@ -77,6 +77,9 @@ def test_harmless_fills_stay_plain(fill):
         ("a [MASK] b", [""]),
         ("{[MASK]{", [""]),
         ("[[MASK]MASK]", [""]),
+        ("[MASK[MASK][MASK]", ["", ":"]),
+        ("[MASK[MASK][MASK]", ["", "]"]),
+        ("[MA[MASK]S[MASK]K[MASK]", ["", "", ":"]),
     ],
 )
 def test_fills_at_boundaries(source, fills):
