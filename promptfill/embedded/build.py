@@ -57,21 +57,28 @@ def build(data_dir: Path, work_dir: Path, minutes: float, max_steps: int, exampl
     )
     started = time.time()
     final_dir = train(config)
-    elapsed = time.time() - started
+    return export(final_dir, train_files, held_out_files, out_dir, seed, rank=config.lora.r, wall_minutes=(time.time() - started) / 60)
 
+
+def export(final_dir: Path, train_files: list[Path], held_out_files: list[Path], out_dir: Path, seed: int, rank: int, wall_minutes: float | None) -> dict:
+    """Write the weight delta of a finished run and its ``build.json`` record into ``out_dir``."""
     tuned = BertForMaskedLM.from_pretrained(str(final_dir))
     base, _ = build_base_model(seed=seed)
-    summary = export_delta(tuned, base, out_dir, rank=config.lora.r)
+    summary = export_delta(tuned, base, out_dir, rank=rank)
     record = json.loads((final_dir / "promptfill_training.json").read_text())
     build_record = {
         "train_templates": len(train_files),
         "held_out_templates": [p.name for p in held_out_files],
         "steps": record["global_step"],
-        "wall_time_minutes": round(elapsed / 60, 1),
-        "hardware": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, CPU",
+        "wall_time_minutes": None if wall_minutes is None else round(wall_minutes, 1),
+        "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} threads",
         "torch": torch.__version__,
         "held_out_metrics_at_15_percent": record["final_metrics"],
-        "delta": {"low_rank_tensors": len(summary["low_rank"]), "full_tensors": len(summary["full"]), "rank": summary["rank"]},
+        "delta": {
+            "low_rank_tensors": len(summary["low_rank"]), "full_tensors": len(summary["full"]),
+            "rank": summary["rank"], "dtype": summary["dtype"], "max_low_rank_error": summary["max_low_rank_error"],
+            "bytes": (out_dir / "delta.safetensors").stat().st_size,
+        },
         "config": record["config"],
     }
     (out_dir / "build.json").write_text(json.dumps(build_record, indent=1, default=str) + "\n")
@@ -89,8 +96,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="where the shipped delta is written")
+    parser.add_argument("--export-only", action="store_true", help="skip training; export WORK_DIR/final")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.export_only:
+        train_files, held_out_files = split_template_files(args.data)
+        record = export(args.work_dir / "final", train_files, held_out_files, args.out, args.seed, rank=64, wall_minutes=None)
+        logger.info("held-out metrics: %s", record["held_out_metrics_at_15_percent"])
+        return
     record = build(args.data, args.work_dir, args.minutes, args.max_steps, args.examples_per_file, args.eval_examples_per_file, args.batch_size, args.seed, args.out)
     logger.info("held-out metrics: %s", record["held_out_metrics_at_15_percent"])
 
