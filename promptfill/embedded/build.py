@@ -79,7 +79,8 @@ def export(final_dir: Path, train_files: list[Path], held_out_files: list[Path],
             "rank": summary["rank"], "dtype": summary["dtype"], "max_low_rank_error": summary["max_low_rank_error"],
             "bytes": (out_dir / "delta.safetensors").stat().st_size,
         },
-        "config": record["config"],
+        "config": {**record["config"], "train_files": [Path(f).name for f in record["config"]["train_files"]],
+                   "eval_files": [Path(f).name for f in record["config"]["eval_files"]], "output_dir": "WORK_DIR"},
     }
     (out_dir / "build.json").write_text(json.dumps(build_record, indent=1, default=str) + "\n")
     return build_record
