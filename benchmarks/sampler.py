@@ -10,7 +10,9 @@ The canvas contains 5 copies of ``[MASK:n] Input: {{ input }} Output: ||| {{ out
 on the first 5 examples of ``examples/data/antonyms.jsonl`` and packed into contexts. Each cell
 of the grid (hole length x candidates ``N`` x decoding rule) runs once untimed as a warm-up,
 with ``record_history`` on so that the script can count each candidate's steps. Then it runs
-``--repeats`` timed times without history, and the row keeps the median wall time.
+``--repeats`` timed times without history, and the row keeps the median wall time. The config
+records whether the embedded model's training job ran meanwhile and what share of the cores
+other processes used, because both slow the timings.
 
 Writes ``benchmarks/results/sampler.json`` and ``benchmarks/results/sampler.md``.
 
@@ -27,6 +29,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import statistics
 import time
 from dataclasses import dataclass
@@ -171,6 +174,29 @@ def training_job_running() -> bool:
     return False
 
 
+def busy_cpu_seconds() -> tuple[float, float]:
+    """Return CPU seconds spent busy by the whole machine and by this process, or NaN off Linux.
+
+    The machine's figure sums the user, nice, system, irq, softirq and steal columns of the
+    ``cpu`` line of /proc/stat, which counts in clock ticks.
+    """
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    own = usage.ru_utime + usage.ru_stime
+    try:
+        columns = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return float("nan"), own
+    ticks = sum(int(columns[index]) for index in (1, 2, 3, 6, 7, 8))
+    return ticks / os.sysconf("SC_CLK_TCK"), own
+
+
+def other_processes_share(before: tuple[float, float], wall_seconds: float) -> float:
+    """Return the share of all cores that other processes used since ``before``, from 0 to 1."""
+    machine, own = busy_cpu_seconds()
+    other = (machine - before[0]) - (own - before[1])
+    return round(max(other, 0.0) / (wall_seconds * (os.cpu_count() or 1)), 3)
+
+
 def cpu_model() -> str:
     """Return the CPU model name from /proc/cpuinfo, or platform.processor() elsewhere."""
     try:
@@ -184,6 +210,7 @@ def cpu_model() -> str:
 
 def describe_run(args: argparse.Namespace, training_before: bool, training_after: bool) -> dict[str, Any]:
     """Return the config block: model, decoding settings, hardware, software and load."""
+    wall_seconds = time.perf_counter() - args.started
     return {
         "model": "BertForMaskedLM, all-MiniLM-L6-v2 shape, RANDOM weights (torch seed 0)",
         "model_shape": MODEL_SHAPE,
@@ -210,7 +237,10 @@ def describe_run(args: argparse.Namespace, training_before: bool, training_after
         "transformers": transformers.__version__,
         "python": platform.python_version(),
         "date_utc": args.started_utc,
-        "benchmark_wall_seconds": round(time.perf_counter() - args.started, 1),
+        "benchmark_wall_seconds": round(wall_seconds, 1),
+        # Time that other processes took from these cores while the benchmark ran: 0 is an idle
+        # machine, 0.5 means they used one of two cores throughout.
+        "other_processes_cpu_share": other_processes_share(args.busy_before, wall_seconds),
         "concurrent_training_job": {"at_start": training_before, "at_end": training_after},
         "load_average_1min": {"at_start": args.load_before, "at_end": os.getloadavg()[0]},
     }
@@ -225,8 +255,7 @@ def markdown_report(config: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         f"{hardware['torch_threads']} torch threads, torch {config['torch']}, {config['date_utc']}, "
         f"temperature {config['temperature']}, median of {config['repeats']} runs after 1 warm-up. "
         f"Concurrent training job running: {concurrent['at_start'] or concurrent['at_end']}; "
-        f"1-minute load average {config['load_average_1min']['at_start']:.2f} at start, "
-        f"{config['load_average_1min']['at_end']:.2f} at end.",
+        f"other processes used {config['other_processes_cpu_share']:.0%} of the cores meanwhile.",
         "",
         "| hole | N | decoding | forward passes | steps per candidate (mean) | tokens per forward "
         "(N·G·L) | seconds (median) | s per candidate | s per forward |",
@@ -259,6 +288,7 @@ def main() -> None:
     args.started_utc = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     args.started = time.perf_counter()
     args.load_before = os.getloadavg()[0]
+    args.busy_before = busy_cpu_seconds()
     training_before = training_job_running()
 
     backend = build_backend()
