@@ -36,8 +36,6 @@ from .scoring import SCORERS, CandidateScore, FunctionScorer, Scorer
 from .templates import HoleSpec, PromptTemplate, PromptsourceTemplate, load_promptsource
 
 __all__ = [
-    "REMASKING",
-    "SCORERS",
     "CandidateScore",
     "CheckpointError",
     "ConfigError",
@@ -58,7 +56,9 @@ __all__ = [
     "PromptTemplate",
     "PromptfillError",
     "PromptsourceTemplate",
+    "REMASKING",
     "RemaskingStrategy",
+    "SCORERS",
     "SamplerConfig",
     "Scorer",
     "ScorerError",

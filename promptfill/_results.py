@@ -151,7 +151,3 @@ def rank_candidates(candidates: list[FilledTemplate]) -> list[FilledTemplate]:
         candidate.rank = rank
     return ordered
 
-
-def dumps_summary(result: FillResult) -> str:
-    """Return the ranked summary as indented JSON."""
-    return json.dumps(result.summary(), indent=2)

@@ -17,7 +17,7 @@ def test_no_unlisted_public_names():
 
 
 def test_all_is_sorted_and_unique():
-    names = [name for name in promptfill.__all__ if name != "__version__"]
+    names = list(promptfill.__all__)
     assert len(names) == len(set(names))
     assert names == sorted(names)
 

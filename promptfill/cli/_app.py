@@ -202,7 +202,7 @@ def _write_output(directory: Path, result, task: Path) -> None:
 
 def _print_table(result, top: int) -> None:
     console = Console()
-    table = Table(title=f"{len(result)} candidates ({result.sampled} sampled, {result.forward_passes} forward passes, {result.seconds:.1f} s)")
+    table = Table(title=f"{len(result)} distinct candidates ({result.sampled} sampled, {result.forward_passes} forward passes, {result.seconds:.1f} s)")
     table.add_column("rank", justify="right")
     table.add_column("fill" if len(result.best.fills) == 1 else "fills")
     table.add_column("model score", justify="right")

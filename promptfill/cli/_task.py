@@ -16,6 +16,7 @@ Paths inside a task file are relative to the file's own directory. Example::
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import json
 from pathlib import Path
@@ -139,12 +140,7 @@ def load_task_file(path: str | Path) -> tuple[TaskFile, Path]:
         TaskFileError: The file is missing, is not YAML, or does not match the schema. The
             message gives the file, the line, the field and the rule.
     """
-    path = Path(path)
-    node, data = _read_yaml_mapping(path)
-    try:
-        return TaskFile.model_validate(data), path.parent
-    except ValidationError as error:
-        raise _validation_error(path, node, error) from None
+    return load_yaml_model(path, TaskFile)
 
 
 def _read_yaml_mapping(path: Path) -> tuple[yaml.Node, dict]:
@@ -164,15 +160,31 @@ def _read_yaml_mapping(path: Path) -> tuple[yaml.Node, dict]:
     return node, data
 
 
-def _validation_error(path: Path, node: yaml.Node, error: ValidationError) -> TaskFileError:
+def _validation_error(path: Path, node: yaml.Node, error: ValidationError, model_class: type[BaseModel]) -> TaskFileError:
     first = error.errors()[0]
     location = ".".join(str(part) for part in first["loc"]) or "(top level)"
     line = _line_of(node, first["loc"])
     where = f"{path}:{line}" if line else str(path)
     message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return TaskFileError(f"{where}: {location!r} is not a valid key; {_valid_keys_hint(model_class, first['loc'])}")
     shown = first.get("input")
     value = f" (got {shown!r})" if first["type"] != "missing" and shown is not None and not isinstance(shown, dict) else ""
     return TaskFileError(f"{where}: {location}: {message}{value}")
+
+
+def _valid_keys_hint(model_class: type[BaseModel], location: tuple) -> str:
+    """Suggest the closest valid key for a misspelt one, and list all valid keys at that level."""
+    owner: type[BaseModel] = model_class
+    for part in location[:-1]:
+        annotation = owner.model_fields[part].annotation if part in owner.model_fields else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        owner = annotation
+    valid = sorted(owner.model_fields)
+    close = difflib.get_close_matches(str(location[-1]), valid, n=1)
+    suggestion = f"did you mean {close[0]!r}? " if close else ""
+    return f"{suggestion}valid keys are: {', '.join(valid)}"
 
 
 def _line_of(node: yaml.Node | None, location: tuple) -> int | None:
@@ -200,4 +212,4 @@ def load_yaml_model(path: str | Path, model_class: type[BaseModel]) -> tuple[Bas
     try:
         return model_class.model_validate(data), path.parent
     except ValidationError as error:
-        raise _validation_error(path, node, error) from None
+        raise _validation_error(path, node, error, model_class) from None

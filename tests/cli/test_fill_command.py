@@ -72,7 +72,8 @@ def test_examples_file_relative_to_task(tmp_path, tiny_bert_dir):
         ({"examples": [{"text": "x"}]}, 2, "TemplateVariableError: example 0:"),
         ({"sampler": {"remasking": "best_first"}}, 2, "valid names are: entropy, low_confidence, margin, random"),
         ({"sampler": {"num_candidates": 0}}, 2, "sampler: SamplerConfig: num_candidates=0 is invalid: Input should be greater than or equal to 1"),
-        ({"colour": "blue"}, 2, "colour: Extra inputs are not permitted"),
+        ({"colour": "blue"}, 2, "'colour' is not a valid key; valid keys are: answer_choices, answer_separator,"),
+        ({"exampels": []}, 2, "'exampels' is not a valid key; did you mean 'examples'? valid keys are:"),
         ({"scorer": "no_such_scorer"}, 2, "unknown scorer 'no_such_scorer'"),
     ],
 )

@@ -83,3 +83,16 @@ def test_long_prompt_loses_its_middle_with_counted_warning(minilm_tokenizer, tmp
     assert tokens[1:3] == ["start", "here"]
     assert tokens[-5:-3] == ["end", "there"]
     assert "truncated 1 of 2 sequences to max_length=16 tokens" in caplog.text
+
+
+def test_chat_template_formats_prompt(minilm_tokenizer, tmp_path):
+    import copy
+
+    tokenizer = copy.deepcopy(minilm_tokenizer)
+    tokenizer.chat_template = "{% for m in messages %}{{ m['role'] }} : {{ m['content'] }} {% endfor %}{% if add_generation_prompt %}assistant :{% endif %}"
+    record = {"messages": [{"role": "user", "content": "hi there"}, {"role": "assistant", "content": "hello"}]}
+    path = write_lines(tmp_path / "c.jsonl", [json.dumps(record)])
+    (item,) = tokenize_files([path], PairTokenizer(tokenizer, max_length=64, max_response_length=8), None)
+    tokens = minilm_tokenizer.convert_ids_to_tokens(item.input_ids)
+    assert tokens == ["user", ":", "hi", "there", "assistant", ":", "hello", "[SEP]"]
+    assert item.prompt_length == 6

@@ -37,6 +37,15 @@ def test_train_saves_loadable_checkpoint_with_split_accuracy(tiny_bert_dir, pair
     assert record["global_step"] == 3
 
 
+def test_trained_checkpoint_loads_in_infiller(tiny_bert_dir, pairs_file, tmp_path):
+    from promptfill import PromptInfiller
+
+    final = train(make_config(tiny_bert_dir, pairs_file, tmp_path / "run", max_steps=1), disable_progress_bar=True)
+    infiller = PromptInfiller.from_pretrained(str(final), device="cpu")
+    result = infiller.fill("[MASK:2] {{ x }} ||| {{ y }}", [{"x": "a", "y": "b"}], num_candidates=1)
+    assert len(result.best.fills[0].token_ids) == 2
+
+
 def test_training_lowers_loss_on_repeated_data(tiny_bert_dir, pairs_file, tmp_path):
     config = make_config(tiny_bert_dir, pairs_file, tmp_path / "run", max_steps=40, learning_rate=3e-3)
     _, tokenizer = load_training_model(config)
