@@ -18,8 +18,9 @@ Writes ``benchmarks/results/sampler.json`` and ``benchmarks/results/sampler.md``
 
 Usage::
 
-    python benchmarks/sampler.py             # full grid, about 5 minutes on 2 idle cores
-    python benchmarks/sampler.py --quick     # 2 small cells, 1 repeat, writes nothing
+    python benchmarks/sampler.py                 # full grid: 500 s with --threads 1 on a busy 2-core AMD EPYC
+    python benchmarks/sampler.py --threads 1     # when another process shares the cores
+    python benchmarks/sampler.py --quick         # 2 small cells, 1 repeat, writes nothing
 """
 
 from __future__ import annotations
@@ -243,6 +244,7 @@ def describe_run(args: argparse.Namespace, training_before: bool, training_after
         "other_processes_cpu_share": other_processes_share(args.busy_before, wall_seconds),
         "concurrent_training_job": {"at_start": training_before, "at_end": training_after},
         "load_average_1min": {"at_start": args.load_before, "at_end": os.getloadavg()[0]},
+        "note": args.note,
     }
 
 
@@ -252,10 +254,11 @@ def markdown_report(config: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     concurrent = config["concurrent_training_job"]
     lines = [
         f"MiniLM-sized BertForMaskedLM with random weights, {hardware['cpu']} ({hardware['cpu_count']} cores), "
-        f"{hardware['torch_threads']} torch threads, torch {config['torch']}, {config['date_utc']}, "
+        f"torch threads: {hardware['torch_threads']}, torch {config['torch']}, {config['date_utc']}, "
         f"temperature {config['temperature']}, median of {config['repeats']} runs after 1 warm-up. "
         f"Concurrent training job running: {concurrent['at_start'] or concurrent['at_end']}; "
-        f"other processes used {config['other_processes_cpu_share']:.0%} of the cores meanwhile.",
+        f"other processes used {config['other_processes_cpu_share']:.0%} of the cores meanwhile."
+        + (f" Note: {config['note']}" if config.get("note") else ""),
         "",
         "| hole | N | decoding | forward passes | steps per candidate (mean) | tokens per forward "
         "(N·G·L) | seconds (median) | s per candidate | s per forward |",
@@ -279,12 +282,23 @@ def main() -> None:
         help="probability of the second threshold cell, low enough to fire with random weights",
     )
     parser.add_argument(
+        "--threads", type=int, default=None,
+        help="torch intra-op threads (default: torch's own choice, one per core); 1 suffers least "
+        "when another process shares the cores",
+    )
+    parser.add_argument(
+        "--note", default=None,
+        help="free text stored in the config and the table header, such as what else ran meanwhile",
+    )
+    parser.add_argument(
         "--out-dir", type=Path, default=None,
         help="directory for sampler.json and sampler.md (default: benchmarks/results, none with --quick)",
     )
     args = parser.parse_args()
     if args.quick:
         args.repeats = 1
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     args.started_utc = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     args.started = time.perf_counter()
     args.load_before = os.getloadavg()[0]
