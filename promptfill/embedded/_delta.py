@@ -3,7 +3,8 @@
 Linear weights are stored as low-rank factors of ``W_tuned - W_base`` (exact when the model was
 trained with LoRA of that rank, since a merged LoRA update has exactly that rank); every other
 changed tensor (LayerNorms, biases, the new head) is stored whole. Tensors are stored in float32
-by default: float16 halves the file but shifted the embedded model's logits by up to 0.15.
+by default, which reproduces the embedded model's logits to within 6e-6; float16 halves the file
+and shifted them by up to 0.005.
 """
 
 from __future__ import annotations
