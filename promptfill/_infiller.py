@@ -125,7 +125,7 @@ class PromptInfiller:
                 attached as ``error.partial_result``.
         """
         started = time.perf_counter()
-        config = _merge_sampler(sampler or self.sampler_config, sampler_overrides)
+        config = merge_sampler(sampler or self.sampler_config, sampler_overrides)
         template = template if isinstance(template, PromptTemplate) else PromptTemplate(template)
         scorer = resolve_scorer(scorer)
         copies = render_copies(template, examples)
@@ -204,7 +204,8 @@ class PromptInfiller:
         return candidates
 
 
-def _merge_sampler(config: SamplerConfig, overrides: Mapping[str, Any]) -> SamplerConfig:
+def merge_sampler(config: SamplerConfig, overrides: Mapping[str, Any]) -> SamplerConfig:
+    """Return ``config`` with ``overrides`` applied and validated (ConfigError on a bad value)."""
     if not overrides:
         return config
     return SamplerConfig(**{**config.model_dump(), **overrides})

@@ -77,7 +77,7 @@ def fill(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Infill the holes of a task's template and print the ranked candidates."""
-    from .._infiller import PromptInfiller, render_copies
+    from .._infiller import PromptInfiller, merge_sampler, render_copies
     from ..scoring import resolve_scorer
     from ..templates import PromptTemplate
     from ._task import load_task_file
@@ -85,9 +85,7 @@ def fill(
     try:
         spec, base = load_task_file(task)
         overrides = {key: value for key, value in {"num_candidates": num_candidates, "seed": seed}.items() if value is not None}
-        sampler = spec.sampler.model_copy(update=overrides) if overrides else spec.sampler
-        if overrides:
-            sampler = type(sampler)(**sampler.model_dump())  # re-validate the overridden values
+        sampler = merge_sampler(spec.sampler, overrides)
         template = PromptTemplate(
             spec.template_source(base),
             answer_separator=spec.answer_separator,

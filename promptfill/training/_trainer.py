@@ -100,9 +100,9 @@ class MaskedDiffusionTrainer(Trainer):
         super()._load_from_checkpoint(resume_from_checkpoint, model=model)
         path = os.path.join(resume_from_checkpoint, TRAINABLE_PARAMS_FILE)
         if os.path.exists(path):
-            missing = (model or self.model).load_state_dict(load_file(path), strict=False)
-            logger.info("restored %d trainable parameters outside the adapter from %s", len(load_file(path)), path)
-            del missing
+            saved = load_file(path)
+            (model or self.model).load_state_dict(saved, strict=False)
+            logger.info("restored %d trainable parameters outside the adapter from %s", len(saved), path)
 
 
 def evaluate_masked_accuracy(model, dataset, collator: MaskedDiffusionCollator, batch_size: int, device) -> dict[str, float]:

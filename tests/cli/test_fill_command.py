@@ -121,3 +121,15 @@ def test_version_flag():
 
     result = runner.invoke(app, ["--version"])
     assert result.output.strip() == f"promptfill {__version__}"
+
+
+def test_bad_option_override_rejected(tmp_path, tiny_bert_dir):
+    result = runner.invoke(app, ["fill", str(write_task(tmp_path, tiny_bert_dir)), "--quiet", "-n", "0"])
+    assert result.exit_code == 2
+    assert "num_candidates=0 is invalid" in result.output
+
+
+def test_option_override_applies(tmp_path, tiny_bert_dir):
+    result = runner.invoke(app, ["fill", str(write_task(tmp_path, tiny_bert_dir)), "--json", "-n", "3"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sampler"]["num_candidates"] == 3
