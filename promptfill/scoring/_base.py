@@ -63,6 +63,12 @@ class Scorer(ABC):
     def score(self, candidate: FilledTemplate, examples: Sequence[Example]) -> CandidateScore:
         """Score ``candidate`` on the dev ``examples``."""
 
+    def bind(self, infiller: Any) -> None:
+        """Receive the infiller that is about to use this scorer; the default ignores it.
+
+        Scorers without a target of their own use this hook to adopt the infiller's model.
+        """
+
 
 class FunctionScorer(Scorer):
     """Wrap a user callable as a scorer.

@@ -1,0 +1,6 @@
+"""Target models that candidate prompts are validated against, and the response cache."""
+
+from ._base import TARGETS, Response, Target, TargetStats, resolve_target
+from ._cache import MemoryCache, ResponseCache, SqliteCache
+
+__all__ = ["MemoryCache", "Response", "ResponseCache", "SqliteCache", "TARGETS", "Target", "TargetStats", "resolve_target"]
