@@ -32,7 +32,8 @@ from .errors import (
     UnsupportedModelError,
 )
 from .sampling import REMASKING, MaskedDiffusionSampler, RemaskingStrategy, SamplerConfig
-from .scoring import SCORERS, CandidateScore, FunctionScorer, Scorer
+from .scoring import SCORERS, CandidateScore, FunctionScorer, GenerationScorer, HalvingConfig, Scorer, TargetScorer
+from .targets import TARGETS, MemoryCache, OpenAITarget, Response, ResponseCache, SqliteCache, Target, TargetStats
 from .templates import HoleSpec, PromptTemplate, PromptsourceTemplate, load_promptsource
 
 __all__ = [
@@ -44,24 +45,35 @@ __all__ = [
     "FillResult",
     "FilledTemplate",
     "FunctionScorer",
+    "GenerationScorer",
+    "HalvingConfig",
     "HoleFill",
     "HoleSpec",
     "HoleSyntaxError",
     "MaskTokenNotFoundError",
     "MaskedDiffusionSampler",
     "MaskedLMBackend",
+    "MemoryCache",
     "ModelError",
     "NoHoleError",
+    "OpenAITarget",
     "PromptInfiller",
     "PromptTemplate",
     "PromptfillError",
     "PromptsourceTemplate",
     "REMASKING",
     "RemaskingStrategy",
+    "Response",
+    "ResponseCache",
     "SCORERS",
     "SamplerConfig",
     "Scorer",
     "ScorerError",
+    "SqliteCache",
+    "TARGETS",
+    "Target",
+    "TargetScorer",
+    "TargetStats",
     "TaskFileError",
     "TemplateError",
     "TemplateSyntaxError",

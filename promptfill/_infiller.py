@@ -15,7 +15,9 @@ from ._results import FilledTemplate, FillResult, HoleFill, rank_candidates
 from .backends import MaskedLMBackend, load_backend
 from .errors import ConfigError, ScorerError, TemplateVariableError
 from .sampling import MaskedDiffusionSampler, SamplerConfig, build_canvas
+from ._runlog import RunLog
 from .scoring import Scorer, resolve_scorer
+from .scoring._halving import HalvingConfig, evaluate_candidates
 from .templates import PromptTemplate, RenderedCopy
 
 logger = logging.getLogger(__name__)
@@ -96,6 +98,8 @@ class PromptInfiller:
         scorer: Scorer | str | Callable[..., Any] | None = None,
         dev_examples: Sequence[Mapping[str, Any]] | None = None,
         sampler: SamplerConfig | None = None,
+        halving: HalvingConfig | bool | None = None,
+        run: RunLog | None = None,
         progress: ProgressCallback | None = None,
         **sampler_overrides: Any,
     ) -> FillResult:
@@ -110,6 +114,12 @@ class PromptInfiller:
                 Without one, candidates are ranked by the model's own score.
             dev_examples: Examples for the scorer; defaults to ``examples``.
             sampler: Sampler settings for this call; defaults to the infiller's.
+            halving: Score candidates by successive halving over the dev set, dropping clear
+                losers after a few examples: a :class:`HalvingConfig`, or ``True`` for its
+                defaults. ``None`` scores every candidate on every dev example.
+            run: Records finished work as it goes and hands back what an interrupted run
+                already finished (a :class:`~promptfill.RunDirectory`), so a resumed fill
+                repeats nothing and ends with the same result.
             progress: Called as ``progress(done, total)`` in denoising steps, for progress bars.
             **sampler_overrides: Single settings that replace the sampler's, such as
                 ``num_candidates=16`` or ``temperature=0.5``.
@@ -128,7 +138,16 @@ class PromptInfiller:
         config = merge_sampler(sampler or self.sampler_config, sampler_overrides)
         template = template if isinstance(template, PromptTemplate) else PromptTemplate(template)
         scorer = resolve_scorer(scorer)
+        if halving is True:
+            halving = HalvingConfig()
+        elif halving is False:
+            halving = None
+        elif halving is not None and not isinstance(halving, HalvingConfig):
+            raise ConfigError(f"halving={halving!r} is invalid; pass a HalvingConfig, True for its defaults, or None")
         copies = render_copies(template, examples)
+        # A fresh seed is drawn once and recorded, so every fill can be repeated or resumed.
+        base_seed = config.seed if config.seed is not None else int(torch.seed() % 2**31)
+        config = config.model_copy(update={"seed": base_seed})
 
         # 1. Sample candidates for every combination of hole lengths.
         combinations = _length_combinations(template, config.length_trials)
@@ -137,11 +156,20 @@ class PromptInfiller:
         done_steps = 0
         sampled: list[FilledTemplate] = []
         forward_passes = 0
-        generator = torch.Generator(device="cpu")
-        generator.manual_seed(config.seed if config.seed is not None else torch.seed())
-        for lengths in combinations:
+        for combination, lengths in enumerate(combinations):
             canvas = build_canvas(copies, lengths, self.backend, config.layout)
             step_offset = done_steps
+            recorded = run.load_sampled(combination) if run is not None else None
+            if recorded is not None:
+                sampled.extend(recorded)
+                done_steps += sampler_runner.planned_steps(canvas.num_slots)
+                if progress is not None:
+                    progress(done_steps, total_steps)
+                continue
+            # Each combination has its own seed, so a resumed run that skips finished
+            # combinations samples the rest exactly as an uninterrupted run would.
+            generator = torch.Generator(device="cpu")
+            generator.manual_seed(_combination_seed(base_seed, combination))
 
             def on_step(step: int, total: int, offset: int = step_offset) -> None:
                 if progress is not None:
@@ -153,12 +181,16 @@ class PromptInfiller:
             )
             forward_passes += output.forward_passes
             done_steps += sampler_runner.planned_steps(canvas.num_slots)
-            sampled.extend(self._candidates(template, canvas, output))
+            new = self._candidates(template, canvas, output)
+            if run is not None:
+                run.record_sampled(combination, lengths, new)
+            sampled.extend(new)
 
         # 2. Merge duplicates, score, rank.
         candidates = _merge_duplicates(sampled)
         if scorer is not None:
-            _score_all(scorer, candidates, dev_examples if dev_examples is not None else examples)
+            scorer.bind(self)
+            evaluate_candidates(scorer, candidates, dev_examples if dev_examples is not None else examples, halving=halving, log=run)
         result = FillResult(
             candidates=rank_candidates(candidates),
             template_source=template.source,
@@ -170,6 +202,8 @@ class PromptInfiller:
             forward_passes=forward_passes,
             seconds=round(time.perf_counter() - started, 3),
         )
+        if run is not None:
+            run.record_result(result)
         if scorer is not None and all(c.error is not None for c in result.candidates):
             error = ScorerError(f"scorer {scorer.name!r} failed on all {len(result)} candidates; first error: {result.candidates[0].error}")
             error.partial_result = result
@@ -269,13 +303,9 @@ def _merge_duplicates(candidates: list[FilledTemplate]) -> list[FilledTemplate]:
     return list(by_fills.values())
 
 
-def _score_all(scorer: Scorer, candidates: list[FilledTemplate], examples: Sequence[Mapping[str, Any]]) -> None:
-    for candidate in candidates:
-        try:
-            candidate.score = scorer.score(candidate, examples)
-        except ScorerError as error:
-            candidate.error = str(error)
-            logger.warning("scorer %r failed on candidate %r: %s", scorer.name, candidate.texts, error)
+def _combination_seed(base_seed: int, combination: int) -> int:
+    """Return the sampling seed of one hole-length combination (distinct, stable per base seed)."""
+    return (base_seed * 1_000_003 + combination) % (2**63 - 1)
 
 
 def _short(value: object, limit: int = 60) -> str:

@@ -43,6 +43,9 @@ class FilledTemplate(BaseModel):
     score: CandidateScore | None = Field(None, description="The scorer's verdict, when a scorer ran.")
     error: str | None = Field(None, description="Why scoring failed for this candidate; such a candidate ranks last.")
     duplicates: int = Field(1, description="How many sampled candidates produced exactly these fills.")
+    eliminated_in_round: int | None = Field(
+        None, description="The successive-halving round (from 0) this candidate lost; its score covers only that round's dev subset. None: it was scored in full."
+    )
     hole_lengths: list[int] = Field(description="Tokens per hole in the canvas this candidate came from.")
     template_source: str = Field(description="The original template, with holes.")
     template_settings: dict[str, Any] = Field(default_factory=dict, description="Arguments that rebuild the original PromptTemplate.")
@@ -124,6 +127,7 @@ class FillResult(BaseModel):
                 "score": None if c.score is None else round(c.score.value, 4),
                 "error": c.error,
                 "duplicates": c.duplicates,
+                "examples_scored": None if c.score is None else c.score.count,
             }
             for c in self.candidates
         ]
@@ -139,12 +143,16 @@ def rank_candidates(candidates: list[FilledTemplate]) -> list[FilledTemplate]:
     """Sort best first and number the ranks from 1.
 
     Scored candidates come first by scorer value (ties broken by model score), then unscored ones
-    by model score; candidates whose scoring failed come last.
+    by model score; candidates whose scoring failed come last. Under successive halving,
+    candidates scored on the whole dev set rank above those dropped early, and a candidate that
+    lasted more rounds ranks above one dropped sooner.
     """
     def key(candidate: FilledTemplate) -> tuple:
         failed = candidate.error is not None
         scored = candidate.score is not None
-        return (failed, not scored, -(candidate.score.value if scored else 0.0), -candidate.model_score)
+        dropped = candidate.eliminated_in_round
+        survival = 0 if dropped is None else 1
+        return (failed, not scored, survival, -(dropped or 0), -(candidate.score.value if scored else 0.0), -candidate.model_score)
 
     ordered = sorted(candidates, key=key)
     for rank, candidate in enumerate(ordered, start=1):
