@@ -2,5 +2,6 @@
 
 from ._base import TARGETS, Response, Target, TargetStats, resolve_target
 from ._cache import MemoryCache, ResponseCache, SqliteCache
+from ._http import OpenAISettings, OpenAITarget
 
-__all__ = ["MemoryCache", "Response", "ResponseCache", "SqliteCache", "TARGETS", "Target", "TargetStats", "resolve_target"]
+__all__ = ["MemoryCache", "OpenAISettings", "OpenAITarget", "Response", "ResponseCache", "SqliteCache", "TARGETS", "Target", "TargetStats", "resolve_target"]
