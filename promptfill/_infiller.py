@@ -196,6 +196,7 @@ class PromptInfiller:
             template_source=template.source,
             model=str(self.backend.name),
             scorer=None if scorer is None else scorer.name,
+            target=_target_summary(scorer),
             sampler=config.model_dump(),
             num_examples=len(copies),
             sampled=len(sampled),
@@ -301,6 +302,13 @@ def _merge_duplicates(candidates: list[FilledTemplate]) -> list[FilledTemplate]:
         best.duplicates = kept.duplicates + candidate.duplicates
         by_fills[key] = best
     return list(by_fills.values())
+
+
+def _target_summary(scorer: Scorer | None) -> dict[str, Any] | None:
+    target = getattr(scorer, "target", None)
+    if target is None or not hasattr(target, "stats"):
+        return None
+    return {"name": target.name, "identity": target.identity(), "stats": target.stats.model_dump()}
 
 
 def _combination_seed(base_seed: int, combination: int) -> int:

@@ -83,6 +83,9 @@ class FillResult(BaseModel):
     template_source: str
     model: str = Field(description="Name or path of the infilling model.")
     scorer: str | None = Field(None, description="Name of the scorer that ranked the candidates, if any.")
+    target: dict[str, Any] | None = Field(
+        None, description="The scorer's target model: its name, identity (settings, never secrets) and call statistics."
+    )
     sampler: dict[str, Any] = Field(default_factory=dict, description="The sampler settings used.")
     num_examples: int = Field(description="Few-shot examples the holes were conditioned on.")
     sampled: int = Field(description="Candidates sampled before duplicates were merged.")

@@ -75,6 +75,7 @@ def fill(
     device: Optional[str] = typer.Option(None, "--device", help="cuda, mps or cpu (overrides the task file)."),
     top: Optional[int] = typer.Option(None, "--top", help="Rows in the table (overrides the task file)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Send every target request, ignoring and not filling the response cache."),
 ) -> None:
     """Infill the holes of a task's template and print the ranked candidates."""
     from .._infiller import PromptInfiller, merge_sampler, render_copies
@@ -95,14 +96,17 @@ def fill(
         examples = spec.load_examples(base)
         dev_examples = spec.load_dev_examples(base)
         render_copies(template, examples)  # fail on bad examples before the slow model load
-        scorer = spec.scorer.name if hasattr(spec.scorer, "name") else spec.scorer
-        scorer_settings = spec.scorer.settings if hasattr(spec.scorer, "settings") else {}
-        scorer_object = resolve_scorer(scorer, **scorer_settings)
+        cache = None if no_cache else _open_cache(spec.cache_path(base))
+        scorer_object = _build_scorer(spec, cache)  # unknown names and missing keys fail before the model load
         infiller = PromptInfiller.from_pretrained(
             spec.model, kind=spec.kind, device=device or spec.device, dtype=spec.dtype, trust_remote_code=spec.trust_remote_code
         )
+        _bind_default_target(scorer_object, infiller, cache)
         with _progress(disabled=quiet or as_json) as report:
-            result = infiller.fill(template, examples, scorer=scorer_object, dev_examples=dev_examples, sampler=sampler, progress=report)
+            result = infiller.fill(
+                template, examples, scorer=scorer_object, dev_examples=dev_examples, sampler=sampler,
+                halving=spec.halving, progress=report,
+            )
     except KeyboardInterrupt:
         stderr.print("interrupted")
         raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -144,6 +148,53 @@ def train(
         _fail(error)
         return
     typer.echo(f"saved {final}")
+
+
+def _open_cache(path: Path | None):
+    """Open the response cache file, or return None when caching is off."""
+    if path is None:
+        return None
+    from ..targets import SqliteCache
+
+    return SqliteCache(path)
+
+
+def _build_scorer(spec, cache):
+    """Create the task's scorer, and its target when the task names one (with the cache)."""
+    from ..errors import ConfigError
+    from ..scoring import TargetScorer, resolve_scorer
+    from ..targets import resolve_target
+
+    settings = spec.scorer_settings
+    if "target" in settings or "target_settings" in settings:
+        raise ConfigError("set the target model with the task file's top-level 'target:' key, not inside scorer settings")
+    scorer = resolve_scorer(spec.scorer_name, **settings)
+    if spec.target_name is not None:
+        if not isinstance(scorer, TargetScorer):
+            raise ConfigError(
+                f"target {spec.target_name!r} is set, but scorer {spec.scorer_name!r} does not use a target model; "
+                "remove 'target:' or choose a scorer such as exact_match, choice or loglik"
+            )
+        scorer.target = resolve_target(spec.target_name, cache=cache, **spec.target_settings)
+    return scorer
+
+
+def _bind_default_target(scorer, infiller, cache) -> None:
+    """Give a target scorer without a target the infiller's own model, sharing the cache."""
+    from ..scoring import TargetScorer
+    from ..targets import TARGETS
+
+    if isinstance(scorer, TargetScorer) and scorer.target is None:
+        scorer.target = TARGETS.create("dlm", backend=infiller.backend, cache=cache)
+
+
+@app.command()
+def targets() -> None:
+    """List the registered target model names, including plugins."""
+    from ..targets import TARGETS
+
+    for name in TARGETS.names():
+        typer.echo(name)
 
 
 @app.command()
@@ -210,11 +261,29 @@ def _print_table(result, top: int) -> None:
         fills = " | ".join(candidate.texts)
         row = [str(candidate.rank), fills, f"{candidate.model_score:.3f}"]
         if result.scorer:
-            row.append("failed" if candidate.error else f"{candidate.score.value:.3f} ± {candidate.score.std:.3f}")
+            row.append(_score_cell(candidate))
         table.add_row(*row)
     console.print(table)
+    if result.target is not None:
+        stats = result.target["stats"]
+        cost = f", cost {stats['cost']:.4f}" if stats["cost"] else ""
+        console.print(
+            f"target {result.target['name']}: {stats['requests']} requests, {stats['cache_hits']} from cache, "
+            f"{stats['failures']} failed{cost}", highlight=False,
+        )
     console.print("best template:", style="bold")
     console.print(result.best.source, markup=False, highlight=False)
+
+
+def _score_cell(candidate) -> str:
+    if candidate.error:
+        return "failed"
+    if candidate.score is None:
+        return "-"
+    cell = f"{candidate.score.value:.3f} ± {candidate.score.std:.3f}"
+    if candidate.eliminated_in_round is not None:
+        cell += f" (n={candidate.score.count}, dropped)"
+    return cell
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import gzip
 import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..errors import DataError, TaskFileError
 from ..sampling import SamplerConfig
+from ..scoring import HalvingConfig
 
 
 class ScorerSpec(BaseModel):
@@ -36,6 +38,15 @@ class ScorerSpec(BaseModel):
 
     name: str = Field(description="A registered scorer name (see `promptfill scorers`).")
     settings: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments of the scorer.")
+
+
+class TargetSpec(BaseModel):
+    """A target model chosen by registered name, with its settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="A registered target name (see `promptfill targets`).")
+    settings: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments of the target, e.g. base_url and model.")
 
 
 class TaskFile(BaseModel):
@@ -61,6 +72,9 @@ class TaskFile(BaseModel):
     dev_examples_limit: int | None = Field(None, ge=1)
     sampler: SamplerConfig = Field(default_factory=lambda: SamplerConfig(temperature=0.8, top_p=0.95))
     scorer: ScorerSpec | str | None = Field(None, description="A scorer name, or {name, settings}.")
+    target: TargetSpec | str | None = Field(None, description="The model the scorer validates against; null: the infiller's own model.")
+    halving: HalvingConfig | bool = Field(False, description="Successive halving over the dev set: true, false, or its settings.")
+    cache: Path | bool = Field(True, description="Target response cache: true for the user cache, false for none, or a file path.")
     top: int = Field(10, ge=1, description="Candidates shown in the table.")
 
     @model_validator(mode="after")
@@ -72,6 +86,34 @@ class TaskFile(BaseModel):
         if self.dev_examples is not None and self.dev_examples_file is not None:
             raise ValueError("set at most one of 'dev_examples' and 'dev_examples_file'")
         return self
+
+    @property
+    def scorer_name(self) -> str | None:
+        """The scorer's registered name, or None."""
+        return self.scorer.name if isinstance(self.scorer, ScorerSpec) else self.scorer
+
+    @property
+    def scorer_settings(self) -> dict[str, Any]:
+        """The scorer's settings (empty when given by name only)."""
+        return dict(self.scorer.settings) if isinstance(self.scorer, ScorerSpec) else {}
+
+    @property
+    def target_name(self) -> str | None:
+        """The target's registered name, or None for the infiller's own model."""
+        return self.target.name if isinstance(self.target, TargetSpec) else self.target
+
+    @property
+    def target_settings(self) -> dict[str, Any]:
+        """The target's settings (empty when given by name only)."""
+        return dict(self.target.settings) if isinstance(self.target, TargetSpec) else {}
+
+    def cache_path(self, base: Path) -> Path | None:
+        """Return the response cache file: the task's path, the user cache, or None when disabled."""
+        if self.cache is False:
+            return None
+        if self.cache is True:
+            return default_cache_path()
+        return _resolve(base, self.cache)
 
     def template_source(self, base: Path) -> str:
         """Return the template text, reading ``template_file`` relative to ``base``."""
@@ -94,6 +136,18 @@ class TaskFile(BaseModel):
             return None
         examples = self.dev_examples if self.dev_examples is not None else load_examples_file(_resolve(base, self.dev_examples_file))
         return examples[: self.dev_examples_limit] if self.dev_examples_limit else examples
+
+
+def default_cache_path() -> Path:
+    """Return the user response cache: ``$PROMPTFILL_CACHE`` or ``~/.cache/promptfill/responses.sqlite``.
+
+    ``$XDG_CACHE_HOME`` replaces ``~/.cache`` when set.
+    """
+    explicit = os.environ.get("PROMPTFILL_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "promptfill" / "responses.sqlite"
 
 
 def _resolve(base: Path, path: Path) -> Path:
