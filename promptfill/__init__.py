@@ -31,6 +31,7 @@ from .errors import (
     UnknownNameError,
     UnsupportedModelError,
 )
+from .report import write_report
 from .sampling import REMASKING, MaskedDiffusionSampler, RemaskingStrategy, SamplerConfig
 from .scoring import SCORERS, CandidateScore, FunctionScorer, GenerationScorer, HalvingConfig, Scorer, TargetScorer
 from .targets import TARGETS, MemoryCache, OpenAITarget, Response, ResponseCache, SqliteCache, Target, TargetStats
@@ -83,4 +84,5 @@ __all__ = [
     "__version__",
     "load_backend",
     "load_promptsource",
+    "write_report",
 ]
