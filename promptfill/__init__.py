@@ -33,6 +33,7 @@ from .errors import (
 )
 from .report import write_report
 from .sampling import REMASKING, MaskedDiffusionSampler, RemaskingStrategy, SamplerConfig
+from .search import RefineConfig, RefineSearch, ResampleConfig, ResampleSearch, SearchBudget, SearchIteration, SearchResult
 from .scoring import SCORERS, CandidateScore, FunctionScorer, GenerationScorer, HalvingConfig, Scorer, TargetScorer
 from .targets import TARGETS, MemoryCache, OpenAITarget, Response, ResponseCache, SqliteCache, Target, TargetStats
 from .templates import HoleSpec, PromptTemplate, PromptsourceTemplate, load_promptsource
@@ -63,13 +64,20 @@ __all__ = [
     "PromptfillError",
     "PromptsourceTemplate",
     "REMASKING",
+    "RefineConfig",
+    "RefineSearch",
     "RemaskingStrategy",
+    "ResampleConfig",
+    "ResampleSearch",
     "Response",
     "ResponseCache",
     "SCORERS",
     "SamplerConfig",
     "Scorer",
     "ScorerError",
+    "SearchBudget",
+    "SearchIteration",
+    "SearchResult",
     "SqliteCache",
     "TARGETS",
     "Target",
