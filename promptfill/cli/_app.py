@@ -206,6 +206,22 @@ def scorers() -> None:
         typer.echo(name)
 
 
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(..., help="Run directory; it must contain result.json."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file to write; defaults to RUN_DIR/report.html."),
+) -> None:
+    """Write the self-contained HTML report of a run directory."""
+    from ..report import write_report
+
+    try:
+        path = write_report(run_dir, output)
+    except (PromptfillError, OSError) as error:
+        _fail(error)
+        return
+    typer.echo(f"wrote {path}")
+
+
 def _resolve_train_paths(config, base: Path):
     def resolve(path: Path) -> Path:
         return path if path.is_absolute() else base / path
