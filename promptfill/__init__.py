@@ -23,6 +23,7 @@ from .errors import (
     ModelError,
     NoHoleError,
     PromptfillError,
+    RunDirectoryError,
     ScorerError,
     TaskFileError,
     TemplateError,
@@ -32,6 +33,7 @@ from .errors import (
     UnsupportedModelError,
 )
 from .report import write_report
+from .runs import RunDirectory
 from .sampling import REMASKING, MaskedDiffusionSampler, RemaskingStrategy, SamplerConfig
 from .search import RefineConfig, RefineSearch, ResampleConfig, ResampleSearch, SearchBudget, SearchIteration, SearchResult
 from .scoring import SCORERS, CandidateScore, FunctionScorer, GenerationScorer, HalvingConfig, Scorer, TargetScorer
@@ -71,6 +73,8 @@ __all__ = [
     "ResampleSearch",
     "Response",
     "ResponseCache",
+    "RunDirectory",
+    "RunDirectoryError",
     "SCORERS",
     "SamplerConfig",
     "Scorer",

@@ -20,6 +20,7 @@ catches them all. Each message names the bad value and says what to do instead.
     │   └── ContextLengthError         holes or copies that cannot fit the model's context
     ├── DataError (ValueError)         a dataset or example file with missing or empty fields
     ├── TaskFileError (ValueError)     an unreadable or invalid task or config file
+    ├── RunDirectoryError (ValueError) a path that cannot hold a run, or a run in use or in the way
     └── ScorerError                    a scorer or target model call that failed
 """
 
@@ -35,6 +36,7 @@ __all__ = [
     "ModelError",
     "NoHoleError",
     "PromptfillError",
+    "RunDirectoryError",
     "ScorerError",
     "TaskFileError",
     "TemplateError",
@@ -115,6 +117,14 @@ class DataError(PromptfillError, ValueError):
 
 class TaskFileError(PromptfillError, ValueError):
     """A task or training config file that cannot be read or does not validate."""
+
+
+class RunDirectoryError(PromptfillError, ValueError):
+    """A run directory that cannot be created or resumed.
+
+    Raised for a non-empty directory that contains no run, an existing run that creating would
+    overwrite, and a run that another process is writing.
+    """
 
 
 class ScorerError(PromptfillError):
