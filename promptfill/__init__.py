@@ -12,6 +12,7 @@ Quick start::
 from ._infiller import PromptInfiller
 from ._results import FilledTemplate, FillResult, HoleFill
 from ._version import __version__
+from .adapters import AdapterResult, MaskedPrompt, OptimizerAdapter
 from .backends import MaskedLMBackend, load_backend
 from .errors import (
     CheckpointError,
@@ -41,6 +42,7 @@ from .targets import TARGETS, MemoryCache, OpenAITarget, Response, ResponseCache
 from .templates import HoleSpec, PromptTemplate, PromptsourceTemplate, load_promptsource
 
 __all__ = [
+    "AdapterResult",
     "CandidateScore",
     "CheckpointError",
     "ConfigError",
@@ -57,10 +59,12 @@ __all__ = [
     "MaskTokenNotFoundError",
     "MaskedDiffusionSampler",
     "MaskedLMBackend",
+    "MaskedPrompt",
     "MemoryCache",
     "ModelError",
     "NoHoleError",
     "OpenAITarget",
+    "OptimizerAdapter",
     "PromptInfiller",
     "PromptTemplate",
     "PromptfillError",

@@ -200,7 +200,8 @@ class OptimizerAdapter(ABC, Generic[PromptT]):
 
     Args:
         infiller: The infilling model; ``None`` loads the embedded model on first use.
-        num_candidates: Candidates sampled per hole-length setting.
+        num_candidates: Candidates sampled per hole-length setting; ``None`` keeps the
+            infiller's sampler setting.
         seed: Sampling seed, so that a run repeats; ``None`` draws a fresh one.
         **sampler_overrides: Further sampler settings for each fill, such as ``temperature=0.7``.
     """
@@ -209,14 +210,16 @@ class OptimizerAdapter(ABC, Generic[PromptT]):
         self,
         infiller: PromptInfiller | None = None,
         *,
-        num_candidates: int = 8,
+        num_candidates: int | None = None,
         seed: int | None = 0,
         **sampler_overrides: Any,
     ) -> None:
-        if not isinstance(num_candidates, int) or num_candidates < 1:
-            raise ConfigError(f"num_candidates={num_candidates!r} is invalid; pass a positive integer")
+        if num_candidates is not None and (not isinstance(num_candidates, int) or num_candidates < 1):
+            raise ConfigError(f"num_candidates={num_candidates!r} is invalid; pass a positive integer, or None for the infiller's setting")
         self._infiller = infiller
-        self.fill_settings: dict[str, Any] = {"num_candidates": num_candidates, "seed": seed, **sampler_overrides}
+        self.fill_settings: dict[str, Any] = {"seed": seed, **sampler_overrides}
+        if num_candidates is not None:
+            self.fill_settings["num_candidates"] = num_candidates
 
     @property
     def infiller(self) -> PromptInfiller:

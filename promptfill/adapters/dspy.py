@@ -105,7 +105,8 @@ class PromptfillDSPy(teleprompt.Teleprompter):
         metric: A DSPy metric ``(example, prediction, trace=None)`` returning a number or a
             bool; higher is better.
         infiller: The infilling model; ``None`` loads the embedded model on first use.
-        num_candidates: Candidate instructions sampled per hole length.
+        num_candidates: Candidate instructions sampled per hole length; ``None`` keeps the
+            infiller's sampler setting.
         hole: The hole that replaces the instruction, with its length range in tokens.
         max_examples: Trainset examples the infiller conditions on.
         num_threads: Threads ``dspy.Evaluate`` uses; ``None`` takes DSPy's setting.
@@ -122,7 +123,7 @@ class PromptfillDSPy(teleprompt.Teleprompter):
         metric: Callable[..., Any],
         *,
         infiller: Any = None,
-        num_candidates: int = 8,
+        num_candidates: int | None = None,
         hole: str = DEFAULT_HOLE,
         max_examples: int = DEFAULT_MAX_EXAMPLES,
         num_threads: int | None = None,
