@@ -16,6 +16,7 @@ the ``Authorization`` header, and it is removed from every error message and log
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import math
 import os
@@ -36,8 +37,8 @@ from ._cache import ResponseCache
 
 logger = logging.getLogger(__name__)
 
-# 408 and 409 are retried as the official OpenAI client retries them: both report a transient
-# server state (request timeout, lock conflict), not a bad request.
+# 408 (request timeout) and 409 (conflict) report a transient server state, not a bad request,
+# so they are retried with 429 and every 5xx status.
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 # Payload keys the target sets itself; extra_body may not replace them.
 RESERVED_KEYS = frozenset({"model", "messages", "prompt", "echo", "logprobs", "stream"})
@@ -111,6 +112,10 @@ class OpenAISettings(BaseModel):
         clashes = sorted(RESERVED_KEYS & set(value))
         if clashes:
             raise ConfigError(f"extra_body sets {clashes}, which the target sets itself; remove them from extra_body")
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"extra_body={value!r} is invalid: it must be JSON-serialisable ({error})") from None
         return value
 
     @model_validator(mode="after")
@@ -131,7 +136,7 @@ class _RetryableError(Exception):
 
 
 class _FatalError(Exception):
-    """A failed attempt that would fail again: a client error or an unusable answer."""
+    """A failed attempt that would fail again: a client error or an unusable response."""
 
 
 @TARGETS.register("openai")
@@ -196,7 +201,7 @@ class OpenAITarget(Target):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # Request building and answer parsing.
+    # Request building and response parsing.
 
     def _generate(self, prompts: Sequence[str]) -> list[Response]:
         url = f"{self.settings.base_url}/{ENDPOINTS[self.settings.mode]}"
@@ -417,7 +422,7 @@ def _retry_after_seconds(value: str | None) -> float | None:
 def _first_choice(body: dict[str, Any]) -> dict[str, Any]:
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise _RetryableError(f"the server's answer has no choices: {str(body)[:120]!r}")
+        raise _RetryableError(f"the server's response has no choices: {str(body)[:120]!r}")
     return choices[0]
 
 
@@ -430,14 +435,14 @@ def _parse_chat(body: dict[str, Any]) -> Response:
     message = _first_choice(body).get("message")
     text = message.get("content") if isinstance(message, dict) else None
     if not isinstance(text, str):
-        raise _FatalError(f"the server's answer has no text in choices[0].message.content: {str(message)[:120]!r}")
+        raise _FatalError(f"the server's response has no text in choices[0].message.content: {str(message)[:120]!r}")
     return Response(text=text, **_usage(body))
 
 
 def _parse_completion(body: dict[str, Any]) -> Response:
     text = _first_choice(body).get("text")
     if not isinstance(text, str):
-        raise _FatalError(f"the server's answer has no text in choices[0].text: {text!r}")
+        raise _FatalError(f"the server's response has no text in choices[0].text: {text!r}")
     return Response(text=text, **_usage(body))
 
 

@@ -396,6 +396,7 @@ def test_loglikelihood_without_prompt_logprobs_fails(make_target, server):
         ({"base_url": "localhost:8000/v1"}, "base_url='localhost:8000/v1' is invalid: it must start with http:// or https://"),
         ({"base_url": "http://127.0.0.1:8000/v1/chat/completions"}, "give the API root without /chat/completions, such as 'http://127.0.0.1:8000/v1'"),
         ({"extra_body": {"model": "other"}}, "extra_body sets ['model'], which the target sets itself"),
+        ({"extra_body": {"ids": {1, 2}}}, "extra_body={'ids': {1, 2}} is invalid: it must be JSON-serialisable"),
         ({"max_token": 8}, "'max_token' is not a setting; valid settings are: "),
     ],
 )
