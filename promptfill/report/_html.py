@@ -66,7 +66,7 @@ def _header(run: RunData, title: str) -> str:
         facts.append(("target calls", sum(int(record.get("target_calls") or 0) for record in run.scores)))
     if run.environment:
         facts.append(("device", run.environment.get("device")))
-        facts.append(("started", run.environment.get("start_time")))
+        facts.append(("started", _timestamp(run.environment.get("start_time"))))
     sampler = ", ".join(
         f"{key.replace('_', ' ')} {_plain(result.sampler[key])}" for key in _HEADER_SAMPLER_KEYS if result.sampler.get(key) is not None
     )
@@ -82,6 +82,24 @@ def _header(run: RunData, title: str) -> str:
         f'<div class="panel"><h3>Template</h3><pre class="template">{_template_markup(result.template_source, _separator(result))}</pre>'
         f'<dl class="facts">{rows}</dl></div></header>'
     )
+
+
+def _timestamp(value: Any) -> Any:
+    """Return an ISO 8601 time as "YYYY-MM-DD HH:MM:SS" plus its UTC offset; other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    offset = moment.utcoffset()
+    if offset is None:
+        zone = ""
+    elif not offset:
+        zone = " UTC"
+    else:
+        zone = moment.strftime(" UTC%z")
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + zone
 
 
 def _dev_examples(result) -> int | None:
@@ -243,7 +261,9 @@ def _plots(run: RunData, rows: int) -> str:
         parts.append('<p class="note">No scorer values to plot: this run ranked candidates by model score only.</p>')
     if result.candidates:
         parts.append(f'<p class="note">Model scores (mean log-probability of the infilled tokens) of all {len(result)} candidates.</p>')
-        parts.append(histogram([c.model_score for c in result.candidates], "model score", "Histogram of candidate model scores"))
+        # About two bins per square root of the count: enough to show a shape, few enough to fill.
+        bins = max(5, min(20, round(2 * len(result) ** 0.5)))
+        parts.append(histogram([c.model_score for c in result.candidates], "model score", "Histogram of candidate model scores", bins=bins))
 
     parts.append("<h2>Search progress</h2>")
     if run.progress:

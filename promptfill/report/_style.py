@@ -31,14 +31,14 @@ code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "
 pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
 .panel { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; padding: 12px 16px; margin: 0 0 12px; }
 .template .hole { background: #fde8c8; border: 1px dashed #c27c0e; border-radius: 3px; padding: 0 2px; }
-.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: 6px 20px; margin: 12px 0 0; }
-.facts div { display: flex; gap: 8px; }
-.facts dt { color: #5b6472; min-width: 7.5em; }
+.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 10px 24px; margin: 14px 0 0; }
+.facts dt { color: #5b6472; font-size: 0.85rem; }
 .facts dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
 .facts .wide { grid-column: 1 / -1; }
 .candidate-head { display: flex; flex-wrap: wrap; gap: 4px 18px; align-items: baseline; margin-bottom: 8px; }
 .candidate-head .rank { font-weight: 700; font-size: 1.05rem; }
 .candidate-head .metric { color: #3d4654; }
+.candidate pre { font-size: 0.95rem; line-height: 1.75; }
 .fill { outline: 2px solid #1f4e87; border-radius: 3px; padding: 1px 0; }
 .token { border-radius: 2px; }
 .token.blank { color: #8a93a0; }
