@@ -37,17 +37,51 @@ from .report import write_report
 from .runs import RunDirectory
 from .sampling import REMASKING, MaskedDiffusionSampler, RemaskingStrategy, SamplerConfig
 from .search import RefineConfig, RefineSearch, ResampleConfig, ResampleSearch, SearchBudget, SearchIteration, SearchResult
-from .scoring import SCORERS, CandidateScore, FunctionScorer, GenerationScorer, HalvingConfig, Scorer, TargetScorer
-from .targets import TARGETS, MemoryCache, OpenAITarget, Response, ResponseCache, SqliteCache, Target, TargetStats
+from .scoring import (
+    SCORERS,
+    CandidateScore,
+    ChoiceScorer,
+    EmbeddingScorer,
+    ExactMatchScorer,
+    F1Scorer,
+    FunctionScorer,
+    GenerationScorer,
+    HalvingConfig,
+    LoglikScorer,
+    MetricScorer,
+    NumericScorer,
+    Scorer,
+    TargetScorer,
+)
+from .targets import (
+    TARGETS,
+    CallableTarget,
+    CausalLMTarget,
+    DiffusionTarget,
+    MemoryCache,
+    OpenAITarget,
+    Response,
+    ResponseCache,
+    SqliteCache,
+    Target,
+    TargetStats,
+)
 from .templates import HoleSpec, PromptTemplate, PromptsourceTemplate, load_promptsource
 
 __all__ = [
     "AdapterResult",
+    "CallableTarget",
     "CandidateScore",
+    "CausalLMTarget",
     "CheckpointError",
+    "ChoiceScorer",
     "ConfigError",
     "ContextLengthError",
     "DataError",
+    "DiffusionTarget",
+    "EmbeddingScorer",
+    "ExactMatchScorer",
+    "F1Scorer",
     "FillResult",
     "FilledTemplate",
     "FunctionScorer",
@@ -56,13 +90,16 @@ __all__ = [
     "HoleFill",
     "HoleSpec",
     "HoleSyntaxError",
+    "LoglikScorer",
     "MaskTokenNotFoundError",
     "MaskedDiffusionSampler",
     "MaskedLMBackend",
     "MaskedPrompt",
     "MemoryCache",
+    "MetricScorer",
     "ModelError",
     "NoHoleError",
+    "NumericScorer",
     "OpenAITarget",
     "OptimizerAdapter",
     "PromptInfiller",
