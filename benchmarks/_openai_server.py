@@ -106,8 +106,9 @@ class OpenAIServer:
         api_key: When set, requests without ``Authorization: Bearer <api_key>`` get HTTP 401.
         rule: Called with each request (after recording it) when the fault queue is empty;
             returns the fault to inject, or ``None`` to respond normally.
-        echo_logprobs: When False, ``echo`` returns log-probabilities for generated tokens only,
-            as servers without prompt log-probabilities (llama.cpp server) do.
+        supports_echo: When False, the server ignores ``echo``: the text and the
+            log-probabilities cover generated tokens only, with offsets into the generated text,
+            as the llama.cpp server does.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. Push faults with
     :meth:`push_faults`; each request takes the next one from the queue.
@@ -118,10 +119,10 @@ class OpenAIServer:
         latency: float = 0.0,
         api_key: str | None = None,
         rule: Callable[[RecordedRequest], Fault | None] | None = None,
-        echo_logprobs: bool = True,
+        supports_echo: bool = True,
     ) -> None:
         self.latency = latency
-        self.echo_logprobs = echo_logprobs
+        self.supports_echo = supports_echo
         self.api_key = api_key
         self.rule = rule
         self.requests: list[RecordedRequest] = []
@@ -260,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
         if request.path == "/v1/chat/completions":
             payload = _chat_response(request.body)
         elif request.path == "/v1/completions":
-            payload = _completion_response(request.body, self.owner.echo_logprobs)
+            payload = _completion_response(request.body, self.owner.supports_echo)
         else:
             self._send_json(404, _error_body(f"Unknown path {request.path}.", 404))
             return
@@ -309,20 +310,18 @@ def _chat_response(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _completion_response(body: dict[str, Any], echo_logprobs: bool) -> dict[str, Any]:
+def _completion_response(body: dict[str, Any], supports_echo: bool) -> dict[str, Any]:
     prompt = str(body.get("prompt", ""))
     max_tokens = int(body.get("max_tokens", 16))
     generated = completion_for(prompt, max_tokens, body.get("stop"))
     choice: dict[str, Any] = {"index": 0, "text": generated, "finish_reason": "length", "logprobs": None}
-    if body.get("echo"):
+    echo = bool(body.get("echo")) and supports_echo
+    if echo:
         # A generated token continues the echoed text after one space, as a tokenizer would.
         separator = " " if generated and prompt else ""
         choice["text"] = prompt + separator + generated
     if body.get("logprobs") is not None:
-        echo = bool(body.get("echo"))
         tokens = tokenize(choice["text"])
-        if echo and not echo_logprobs:
-            tokens = [(offset, token) for offset, token in tokens if offset >= len(prompt)]
         choice["logprobs"] = {
             "tokens": [token for _, token in tokens],
             "token_logprobs": [None if echo and offset == 0 else token_logprob(token) for offset, token in tokens],

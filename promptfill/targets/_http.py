@@ -456,7 +456,15 @@ def _continuation_parser(prompt_end: int, text_end: int) -> Callable[[dict[str, 
     """
 
     def parse(body: dict[str, Any]) -> Response:
-        logprobs = _first_choice(body).get("logprobs")
+        choice = _first_choice(body)
+        text = choice.get("text")
+        # Offsets only mean positions in prompt + continuation when the server echoed that text.
+        if not isinstance(text, str) or len(text) < text_end:
+            raise _FatalError(
+                "the server did not echo the prompt (choices[0].text is shorter than prompt + continuation); "
+                "log-likelihood scoring needs a /completions endpoint that supports echo with logprobs, such as vLLM's"
+            )
+        logprobs = choice.get("logprobs")
         offsets = logprobs.get("text_offset") if isinstance(logprobs, dict) else None
         values = logprobs.get("token_logprobs") if isinstance(logprobs, dict) else None
         if not offsets or not isinstance(values, list) or len(values) != len(offsets):

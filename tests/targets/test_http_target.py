@@ -374,13 +374,13 @@ def test_loglikelihood_empty_prompt_fails(make_target):
     assert response.error == "the server gave no log-probability for the continuation's first token; the prompt must not be empty"
 
 
-def test_loglikelihood_without_prompt_logprobs_fails(make_target, server):
-    server.echo_logprobs = False
-    target = make_target(mode="completions")
+def test_loglikelihood_without_echo_fails(make_target, server):
+    server.supports_echo = False
+    target = make_target(mode="completions", echo_max_tokens=1)
 
     [response] = target.loglikelihood([("one two", " three")])
 
-    assert response.error.startswith("the server returned no prompt log-probabilities")
+    assert response.error.startswith("the server did not echo the prompt (choices[0].text is shorter than prompt + continuation)")
     assert target.stats.retries == 0
 
 
