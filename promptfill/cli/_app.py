@@ -207,6 +207,15 @@ def scorers() -> None:
 
 
 @app.command()
+def targets() -> None:
+    """List the registered target model names, including plugins."""
+    from ..targets import TARGETS
+
+    for name in TARGETS.names():
+        typer.echo(name)
+
+
+@app.command()
 def report(
     run_dir: Path = typer.Argument(..., help="Run directory; it must contain result.json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file to write; defaults to RUN_DIR/report.html."),
