@@ -21,7 +21,7 @@ from ._style import LEGEND_STEPS, STYLESHEET, confidence_colour
 from ._svg import StripRow, histogram, step_plot, strip_plot
 from ._tokens import token_pieces
 
-# Sampler settings shown in the header, in this order; the rest are in the settings section.
+# Sampler settings shown in the header, in this order. The settings section lists all of them.
 _HEADER_SAMPLER_KEYS = ("steps", "remasking", "temperature", "top_k", "top_p", "threshold", "num_candidates", "length_trials", "layout")
 
 

@@ -20,9 +20,9 @@ logger = logging.getLogger(__name__)
 class RunData:
     """Everything the report shows, read from one run directory.
 
-    Only ``result`` is required. Each optional file that is absent stays ``None``; a file that
-    exists but cannot be read is ``None`` too and gets a line in ``problems``, which the report
-    shows, so a damaged file never hides the rest of the run.
+    Only ``result`` is required. Each optional file that is absent stays ``None``. A file that
+    exists but cannot be read is ``None`` too and gets a line in ``problems``. The report shows
+    those lines, so a damaged file never hides the rest of the run.
     """
 
     directory: Path
@@ -67,7 +67,7 @@ def read_jsonl(path: Path) -> tuple[list[Any], list[int]]:
     """Return the JSON values of a JSONL file and the line numbers (from 1) that failed to parse.
 
     A last line without a trailing newline that does not parse is a torn write from a killed
-    process; it is dropped without being counted as bad.
+    process, so it is dropped without being counted as bad.
     """
     text = path.read_text(encoding="utf-8")
     lines = text.split("\n")

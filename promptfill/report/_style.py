@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Confidence 0 maps to white and 1 to this blue; dark text stays readable on the whole scale
+# Confidence 0 maps to white and 1 to this blue. Dark text stays readable on the whole scale
 # because the strongest shade is a mid blue, not a dark one.
 _LOW = (255, 255, 255)
 _HIGH = (96, 150, 214)

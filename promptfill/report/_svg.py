@@ -93,7 +93,7 @@ def histogram(values: Sequence[float], axis_label: str, title: str, bins: int = 
 
 
 def step_plot(points: Sequence[tuple[float, float]], x_label: str, y_label: str, title: str) -> str:
-    """Draw a running best as a step line: each value holds until the next point."""
+    """Draw a running best as a step line: each value stays until the next point."""
     x_low, x_high, x_ticks = _axis([x for x, _ in points])
     y_low, y_high, y_ticks = _axis([y for _, y in points])
     height = MARGIN_TOP + PLOT_HEIGHT + AXIS_HEIGHT

@@ -1,4 +1,4 @@
-"""Render the report in headless Chromium: the DOM a person sees, and a screenshot."""
+"""Render the report in headless Chromium: check the visible DOM text and a screenshot."""
 
 import html
 import re
