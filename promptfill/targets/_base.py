@@ -142,7 +142,16 @@ class Target(ABC):
                 todo.append(index)
         if todo:
             started = time.perf_counter()
-            answers = call([requests[i] for i in todo])
+            try:
+                answers = call([requests[i] for i in todo])
+            except Exception:
+                # A target may give up on a whole batch (every connection refused); the calls
+                # still count as made and failed.
+                with self._stats_lock:
+                    self.stats.seconds += time.perf_counter() - started
+                    self.stats.requests += len(todo)
+                    self.stats.failures += len(todo)
+                raise
             if len(answers) != len(todo):
                 raise RuntimeError(f"target {self.name!r} returned {len(answers)} responses for {len(todo)} requests")
             with self._stats_lock:
