@@ -271,7 +271,7 @@ def _plots(run: RunData, rows: int) -> str:
         parts.append(f'<p class="note">Best score after each of {len(points)} search iterations, against the target calls spent so far.</p>')
         parts.append(step_plot(points, "target calls", "best score", "Best score against target calls"))
     elif run.progress is not None:
-        parts.append('<p class="note">progress.jsonl is empty, so there is no search progress to plot.</p>')
+        parts.append('<p class="note">progress.jsonl has no readable iterations, so there is no search progress to plot.</p>')
     else:
         parts.append('<p class="note">No search progress recorded: this run has no progress.jsonl (only search loops write one).</p>')
     parts.append("</section>")

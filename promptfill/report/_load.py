@@ -58,7 +58,7 @@ def load_run(run_dir: str | Path) -> RunData:
     run = RunData(directory=directory, result=result)
     run.config = _read_object(directory / "config.json", run.problems)
     run.environment = _read_object(directory / "environment.json", run.problems)
-    run.progress = _read_records(directory / "progress.jsonl", ("best_score", "target_calls"), run.problems)
+    run.progress = _read_records(directory / "progress.jsonl", ("best_score", "target_calls"), run.problems, numeric=True)
     run.scores = _read_records(directory / "scores.jsonl", ("key",), run.problems)
     return run
 
@@ -97,19 +97,27 @@ def _read_object(path: Path, problems: list[str]) -> dict[str, Any] | None:
     return value
 
 
-def _read_records(path: Path, required: tuple[str, ...], problems: list[str]) -> list[dict[str, Any]] | None:
-    """Return the records of a JSONL file that are objects with the ``required`` keys."""
+def _read_records(path: Path, required: tuple[str, ...], problems: list[str], *, numeric: bool = False) -> list[dict[str, Any]] | None:
+    """Return the records of a JSONL file that are objects with the ``required`` keys (numbers, if ``numeric``)."""
     if not path.is_file():
         return None
     try:
         values, bad = read_jsonl(path)
     except (UnicodeDecodeError, OSError) as error:
         return _problem(problems, f"{path.name} could not be read ({_first_line(error)})")
-    records = [value for value in values if isinstance(value, dict) and all(key in value for key in required)]
+    records = [value for value in values if _has_keys(value, required, numeric)]
     skipped = len(bad) + len(values) - len(records)
     if skipped:
-        _problem(problems, f"{path.name}: skipped {skipped} line(s) that are not JSON objects with {', '.join(required)}")
+        kind = "numeric " if numeric else ""
+        _problem(problems, f"{path.name}: skipped {skipped} line(s) that are not JSON objects with {kind}{', '.join(required)}")
     return records
+
+
+def _has_keys(value: Any, required: tuple[str, ...], numeric: bool) -> bool:
+    if not isinstance(value, dict) or not all(key in value for key in required):
+        return False
+    # bool is a subclass of int, but true/false is no score or call count.
+    return not numeric or all(isinstance(value[key], (int, float)) and not isinstance(value[key], bool) for key in required)
 
 
 def _problem(problems: list[str], message: str) -> None:

@@ -15,7 +15,15 @@ def test_bad_middle_line_reported(run_dir):
     path.write_text("\n".join(lines), encoding="utf-8")
     run = load_run(run_dir)
     assert [record["iteration"] for record in run.progress] == [0, 1, 2, 3]
-    assert run.problems == ["progress.jsonl: skipped 1 line(s) that are not JSON objects with best_score, target_calls"]
+    assert run.problems == ["progress.jsonl: skipped 1 line(s) that are not JSON objects with numeric best_score, target_calls"]
+
+
+def test_non_numeric_progress_skipped(run_dir):
+    path = run_dir / "progress.jsonl"
+    path.write_text('{"iteration": 0, "best_score": "high", "target_calls": 4}\n{"iteration": 1, "best_score": 0.5, "target_calls": 8}\n', encoding="utf-8")
+    run = load_run(run_dir)
+    assert [record["iteration"] for record in run.progress] == [1]
+    assert len(run.problems) == 1
 
 
 def test_complete_last_line_kept(tmp_path):
