@@ -66,7 +66,9 @@ def _header(run: RunData, title: str) -> str:
         facts.append(("target calls", sum(int(record.get("target_calls") or 0) for record in run.scores)))
     if run.environment:
         facts.append(("device", run.environment.get("device")))
-        facts.append(("started", _timestamp(run.environment.get("start_time"))))
+        # The run recorder writes "started_at"; "start_time" is accepted from other writers.
+        started = run.environment.get("started_at", run.environment.get("start_time"))
+        facts.append(("started", _timestamp(started)))
     sampler = ", ".join(
         f"{key.replace('_', ' ')} {_plain(result.sampler[key])}" for key in _HEADER_SAMPLER_KEYS if result.sampler.get(key) is not None
     )

@@ -47,7 +47,7 @@ def write_run_directory(directory: Path, result, *, progress: bool = True) -> Pa
     environment = {
         "python": "3.11.2", "platform": "Linux-x86_64", "packages": {"promptfill": "0.1.0", "torch": "2.x"},
         "device": "cpu", "dtype": "float32", "seed": result.sampler.get("seed"),
-        "command": ["promptfill", "fill", "task.yaml"], "start_time": "2025-01-01T12:00:00+00:00",
+        "command": ["promptfill", "fill", "task.yaml"], "started_at": "2025-01-01T12:00:00+00:00",
     }
     (directory / "environment.json").write_text(json.dumps(environment, indent=2), encoding="utf-8")
     if progress:

@@ -125,6 +125,11 @@ def test_settings_in_details(run_dir):
     assert "<td>packages.torch</td>" in details
 
 
+def test_start_time_formatted(run_dir):
+    page = report_text(run_dir)
+    assert "<dt>started</dt><dd>2025-01-01 12:00:00 UTC</dd>" in page
+
+
 def test_unreadable_config_listed(run_dir):
     (run_dir / "config.json").write_text("{not json", encoding="utf-8")
     page = report_text(run_dir)
