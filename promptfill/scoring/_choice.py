@@ -85,7 +85,7 @@ class ChoiceScorer(TargetScorer):
         for choices, answer in zip(per_example, answers):
             batch = responses[offset : offset + len(choices)]
             offset += len(choices)
-            scores = [r.logprob / r.num_tokens if self.normalize == "tokens" else r.logprob for r in batch]
+            scores = [r.logprob / max(r.num_tokens or 1, 1) if self.normalize == "tokens" else r.logprob for r in batch]
             values.append(self._value(scores, answer))
         return values
 
@@ -113,8 +113,8 @@ def _reference_index(index: int, references: list[str], choices: list[str]) -> i
     for reference in references:
         if reference.strip() in stripped:
             return stripped.index(reference.strip())
-    shown = references[0] if len(references) == 1 else references
+    listed = references[0] if len(references) == 1 else references
     raise DataError(
-        f"the reference {shown!r} of dev example {index} is not among its answer choices {choices!r}; "
+        f"the reference {listed!r} of dev example {index} is not among its answer choices {choices!r}; "
         "fix the example's answer, or the template's answer_choices"
     )

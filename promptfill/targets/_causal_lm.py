@@ -80,6 +80,7 @@ class CausalLMTarget(Target):
         self.chat_template = bool(chat_template)
         self.model, self.tokenizer = _load_causal_lm(self.model_name, device, dtype, trust_remote_code)
         self.device = next(self.model.parameters()).device
+        self.dtype = str(self.model.dtype)
         if self.chat_template and not getattr(self.tokenizer, "chat_template", None):
             raise ConfigError(
                 f"chat_template=True, but the tokenizer of {self.model_name!r} has no chat template; "
@@ -99,7 +100,7 @@ class CausalLMTarget(Target):
         model = str(path.resolve()) if path.exists() else self.model_name
         return {
             "model": model,
-            "dtype": str(self.model.dtype),
+            "dtype": self.dtype,
             "max_new_tokens": self.max_new_tokens,
             "chat_template": self.chat_template,
             "decoding": "greedy",
