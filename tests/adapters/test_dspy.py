@@ -81,8 +81,8 @@ def test_gepa_proposer_changes_masked_span(tiny_infiller):
     proposal = proposer({"self": current}, {"self": []}, ["self"])
     assert set(proposal) == {"self"}
     assert proposal["self"] != current
-    kept = set(current.split()) & set(proposal["self"].split())
-    assert len(kept) >= 4
+    unchanged_words = set(current.split()) & set(proposal["self"].split())
+    assert len(unchanged_words) >= 4
 
 
 def test_missing_dspy_names_the_extra(monkeypatch):

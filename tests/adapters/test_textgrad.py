@@ -5,8 +5,9 @@ import tempfile
 
 import pytest
 
-# LiteLLM (imported by TextGrad) downloads a price table on import unless told to use its copy,
-# and TextGrad writes a log file into ./logs/ unless given another folder.
+# LiteLLM (imported by TextGrad) downloads a price table on import unless
+# LITELLM_LOCAL_MODEL_COST_MAP is set, and TextGrad writes a log file into ./logs/ unless
+# TEXTGRAD_LOG_DIR names another folder.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("TEXTGRAD_LOG_DIR", tempfile.mkdtemp(prefix="textgrad-logs-"))
 tg = pytest.importorskip("textgrad")
@@ -18,7 +19,7 @@ EXAMPLES = [{"input": word, "output": word.upper()} for word in ("cat", "dog", "
 
 
 class ShoutEngine(tg.EngineLM):
-    """A deterministic local engine: upper-cases the prompt when the system prompt says 'loud'."""
+    """A deterministic local engine: upper-cases the prompt when the system prompt contains 'loud'."""
 
     model_string = "local-shout"
 
