@@ -110,16 +110,22 @@ def test_all_seeds_failing_raises(infiller):
 
 
 def test_scored_fill_seed_not_rescored(infiller):
-    scorer = CountingScorer()
     fill = infiller.fill("[MASK:3] letter.\nInput: {{ input }}\nOutput: ||| {{ output }}", EXAMPLES, num_candidates=2, seed=1)
     for candidate in fill:
         candidate.score = CandidateScore.from_values([0.01] * len(EXAMPLES))
-    RefineSearch(infiller, scorer, beam=1).run(fill, EXAMPLES, budget=SearchBudget(max_iterations=1))
-    fill.candidates[0].score = None
-    rescored = CountingScorer()
-    RefineSearch(infiller, rescored, beam=1).run(fill, EXAMPLES, budget=SearchBudget(max_target_calls=1))
-    assert rescored.calls == 1
-    assert scorer.calls >= 1  # only children were scored
+    scored_sources = []
+    scorer = CountingScorer(function=lambda c, e: scored_sources.append(c.source) or 0.0)
+    result = RefineSearch(infiller, scorer, beam=1).run(fill, EXAMPLES, budget=SearchBudget(max_iterations=1))
+    assert fill.best.source not in scored_sources
+    assert result.history[0].best_score == 0.01
+
+
+def test_unscored_fill_seed_scored(infiller):
+    fill = infiller.fill("[MASK:3] letter.\nInput: {{ input }}\nOutput: ||| {{ output }}", EXAMPLES, num_candidates=2, seed=1)
+    scored_sources = []
+    scorer = CountingScorer(function=lambda c, e: scored_sources.append(c.source) or 0.0)
+    RefineSearch(infiller, scorer, beam=1).run(fill, EXAMPLES, budget=SearchBudget(max_target_calls=1))
+    assert scored_sources == [fill.best.source]
 
 
 def test_same_seed_repeats(infiller):
