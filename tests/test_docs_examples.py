@@ -72,8 +72,10 @@ def test_page_python_blocks_run(page, tmp_path, monkeypatch):
         if block.skip_reason is not None:
             skipped.append(f"line {block.line}: {block.skip_reason}")
             continue
-        # The filename names the page and line, so a traceback points at the failing example.
-        exec(compile(block.code, f"{page_id(page)}, block at line {block.line}", "exec"), namespace)
+        # Padding with the lines above the block makes traceback line numbers those of the page,
+        # so a failure points at the page's own line and shows its source.
+        source = "\n" * block.line + block.code
+        exec(compile(source, str(page), "exec"), namespace)
 
     if skipped:
         pytest.skip(f"{page_id(page)}: ran {len(blocks) - len(skipped)} blocks, skipped {'; '.join(skipped)}")
