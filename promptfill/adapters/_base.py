@@ -168,7 +168,7 @@ class AdapterCandidate:
 
 @dataclass(frozen=True)
 class AdapterResult(Generic[PromptT]):
-    """What :meth:`OptimizerAdapter.optimize` found.
+    """The outcome of :meth:`OptimizerAdapter.optimize`.
 
     Attributes:
         prompt: The prompt object with the chosen text written back.

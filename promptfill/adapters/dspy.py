@@ -94,7 +94,7 @@ class PromptfillDSPy(teleprompt.Teleprompter):
 
     For every predictor, the instruction becomes one hole (``"[MASK:6-20]"``) followed by the
     signature's fields, rendered from each trainset example. The infiller samples candidate
-    instructions; each candidate program is scored on the valset with ``metric``, and the
+    instructions, and each candidate program is scored on the valset with ``metric``. The
     best instruction replaces the original only when it scores higher. Predictors are
     optimized in order, each with the earlier ones' chosen instructions already in place.
 
@@ -176,9 +176,9 @@ class PromptfillProposer:
     GEPA (``dspy.GEPA(metric, instruction_proposer=PromptfillProposer(student, trainset))``)
     calls it with the current instructions and the components to update. For each component,
     a random run of words covering ``mask_fraction`` of the instruction becomes a hole (the
-    whole instruction when it has fewer than 4 words), the hole is infilled from ``trainset``
-    examples, and the infill with the best model score that differs from the current
-    instruction is returned. GEPA then scores it itself. The reflective dataset (the current
+    whole instruction when it has fewer than 4 words). The hole is infilled from ``trainset``
+    examples. The infill with the best model score that differs from the current instruction
+    is returned, and GEPA scores it itself. The reflective dataset (the current
     program's outputs and feedback) is not used: the infiller conditions on gold examples.
 
     Args:
@@ -202,6 +202,8 @@ class PromptfillProposer:
             num_threads=None, infiller=infiller, seed=seed, **settings,
         )
 
+    # NOTE: tested by calling it the way GEPA's DspyAdapter does (keyword arguments); a full
+    # dspy.GEPA run with this proposer is not part of the tests.
     def __call__(self, candidate: dict[str, str], reflective_dataset: Mapping[str, Sequence[Mapping[str, Any]]], components_to_update: list[str]) -> dict[str, str]:
         """Return a new instruction for each name in ``components_to_update``."""
         proposals = {}
