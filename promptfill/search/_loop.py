@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 
 Example = Mapping[str, Any]
 
-# Iterations in a row that propose only already-scored prompts before a run gives up; without
-# this, a run limited only by target calls would loop forever once it stops finding new prompts.
+# Iterations in a row that propose only already-scored prompts before a run gives up. Without
+# this limit, a run limited only by target calls would loop forever once it finds no new prompt.
 MAX_STALE_PROPOSALS = 3
 
 

@@ -29,7 +29,7 @@ class RefineConfig(SearchConfig):
         ),
     )
     span_words: tuple[int, int] = Field(
-        (2, 6), description="Fewest and most words of a random span; short spans change a prompt a little at a time."
+        (2, 6), description="Minimum and maximum words of a random span; short spans change a prompt a little at a time."
     )
     span_tokens: int = Field(
         3, ge=1, description="Infilled tokens re-masked by least_confident, before widening to whole words."

@@ -27,7 +27,7 @@ class ResampleConfig(SearchConfig):
         ),
     )
     max_holes: int = Field(
-        2, ge=1, description="Most holes per variant; each extra hole multiplies the hole-length combinations the sampler tries."
+        2, ge=1, description="Maximum holes per variant; each extra hole multiplies the hole-length combinations the sampler tries."
     )
     variants: int = Field(
         2, ge=1, description="Masked variants built per parent and iteration, each with its own random anchors."

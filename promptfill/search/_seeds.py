@@ -28,7 +28,7 @@ def normalize_seeds(seeds: Seed | Sequence[Seed], dev_examples: Sequence[Mapping
     """
     items = [seeds] if isinstance(seeds, (FillResult, FilledTemplate, PromptTemplate, str)) else seeds
     if not isinstance(items, Sequence):
-        raise ConfigError(f"seeds={seeds!r} is invalid; {_SEED_KINDS}")
+        raise ConfigError(f"seeds={_short(seeds)} is invalid; {_SEED_KINDS}")
     candidates: list[FilledTemplate] = []
     for item in items:
         if isinstance(item, FillResult):
@@ -39,7 +39,7 @@ def normalize_seeds(seeds: Seed | Sequence[Seed], dev_examples: Sequence[Mapping
         elif isinstance(item, (str, PromptTemplate)):
             candidates.append(_from_prompt(item))
         else:
-            raise ConfigError(f"seed {item!r} is invalid; {_SEED_KINDS}")
+            raise ConfigError(f"seed {_short(item)} is invalid; {_SEED_KINDS}")
     if not candidates:
         raise ConfigError(f"seeds={_short(seeds)} gave no candidate to start from (a FillResult whose candidates all failed counts as none); {_SEED_KINDS}")
     for candidate in candidates:
