@@ -67,7 +67,7 @@ def _main(
 
 @app.command()
 def fill(
-    task: Path = typer.Argument(..., help="YAML task file (see docs/cli.md for the schema)."),
+    task: Optional[Path] = typer.Argument(None, help="YAML task file (see docs/cli.md for the schema); optional with --resume."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Directory to write result.json and the resolved task into."),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON on stdout instead of a table."),
     num_candidates: Optional[int] = typer.Option(None, "--num-candidates", "-n", help="Candidates per hole-length combination."),
@@ -75,16 +75,20 @@ def fill(
     device: Optional[str] = typer.Option(None, "--device", help="cuda, mps or cpu (overrides the task file)."),
     top: Optional[int] = typer.Option(None, "--top", help="Rows in the table (overrides the task file)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Directory to record the run in (see docs/runs.md); defaults to runs/<task name>-<UTC time>."),
+    no_run_dir: bool = typer.Option(False, "--no-run-dir", help="Record no run directory."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the interrupted run in this directory; without TASK, the task is read from its config.json."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Send every target request, ignoring and not filling the response cache."),
 ) -> None:
     """Infill the holes of a task's template and print the ranked candidates."""
     from .._infiller import PromptInfiller, merge_sampler, render_copies
     from ..scoring import resolve_scorer
     from ..templates import PromptTemplate
-    from ._task import load_task_file
+    from ._rundir import finish_run, load_fill_task, start_run
 
+    run = None
     try:
-        spec, base = load_task_file(task)
+        spec, base, task = load_fill_task(task, resume, run_dir, no_run_dir)
         overrides = {key: value for key, value in {"num_candidates": num_candidates, "seed": seed}.items() if value is not None}
         sampler = merge_sampler(spec.sampler, overrides)
         template = PromptTemplate(
@@ -96,6 +100,8 @@ def fill(
         examples = spec.load_examples(base)
         dev_examples = spec.load_dev_examples(base)
         render_copies(template, examples)  # fail on bad examples before the slow model load
+        if not no_run_dir:
+            run, spec, sampler = start_run(spec, base, sampler, examples, dev_examples, task=task, run_dir=run_dir, resume=resume, device=device)
         cache = None if no_cache else _open_cache(spec.cache_path(base))
         scorer_object = _build_scorer(spec, cache)  # unknown names and missing keys fail before the model load
         infiller = PromptInfiller.from_pretrained(
@@ -105,18 +111,25 @@ def fill(
         with _progress(disabled=quiet or as_json) as report:
             result = infiller.fill(
                 template, examples, scorer=scorer_object, dev_examples=dev_examples, sampler=sampler,
-                halving=spec.halving, progress=report,
+                halving=spec.halving, run=run, progress=report,
             )
     except KeyboardInterrupt:
-        stderr.print("interrupted")
+        if run is not None:
+            run.close()
+        stderr.print("interrupted" if run is None else f"interrupted; continue with: promptfill fill --resume {run.path}")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except PromptfillError as error:
         partial = getattr(error, "partial_result", None)
         if partial is not None and output is not None:
             _write_output(output, partial, task)
+        if run is not None:
+            finish_run(run)
         _fail(error)
         return
 
+    if run is not None:
+        finish_run(run)
+        stderr.print(f"recorded the run in {run.path}")
     if output is not None:
         _write_output(output, result, task)
     if as_json:

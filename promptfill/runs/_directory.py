@@ -15,16 +15,15 @@ from ..errors import ConfigError, RunDirectoryError
 from ..scoring._base import CandidateScore
 from ._config import RESUMABLE_KEYS, config_differences, normalize_config
 from ._environment import capture_environment
-from ._files import JsonlFile, remove_stale_temporaries, write_json_atomic, write_text_atomic
+from ._files import TEMPORARY_SUFFIX, JsonlFile, remove_stale_temporaries, write_json_atomic, write_text_atomic
 from ._lock import DirectoryLock
+from ._metadata import CONFIG_FILE, ENVIRONMENT_FILE, record_start
 
 if TYPE_CHECKING:
     from .._results import FilledTemplate, FillResult
 
 logger = logging.getLogger(__name__)
 
-CONFIG_FILE = "config.json"
-ENVIRONMENT_FILE = "environment.json"
 SAMPLED_FILE = "sampled.jsonl"
 SCORES_FILE = "scores.jsonl"
 PROGRESS_FILE = "progress.jsonl"
@@ -33,7 +32,7 @@ CACHE_FILE = "cache.sqlite"
 REPORT_FILE = "report.html"
 TASK_FILE = "task.yaml"  # the CLI's copy of the task file it ran
 
-# What ``create(..., overwrite=True)`` deletes; files a user added to the directory stay.
+# The files that ``create(..., overwrite=True)`` deletes. Files a user added to the directory stay.
 RUN_FILES = (
     CONFIG_FILE, ENVIRONMENT_FILE, SAMPLED_FILE, SCORES_FILE, PROGRESS_FILE, RESULT_FILE,
     CACHE_FILE, CACHE_FILE + "-journal", CACHE_FILE + "-wal", CACHE_FILE + "-shm", REPORT_FILE, TASK_FILE,
@@ -51,7 +50,7 @@ class RunDirectory:
 
     Create instances with :meth:`create` or :meth:`open`. An instance holds an exclusive lock on
     the directory until :meth:`close` (or garbage collection), so two processes never append to
-    one run.
+    one run on systems with ``fcntl.flock`` (Linux, macOS).
 
     Example::
 
@@ -96,8 +95,8 @@ class RunDirectory:
             path: The run directory. It is created if missing; an existing one must be empty.
             config: The resolved settings of the run (template, examples, model, sampler,
                 scorer, target...), JSON-compatible. :meth:`open` compares a resume against it.
-            seed: The fill's base seed, stored as ``config["seed"]``; pass the same seed to
-                ``fill``, since a run can be resumed only with the seed it started with.
+            seed: The fill's base seed, stored as ``config["seed"]``. Pass the same seed to
+                ``fill``, because a run can be resumed only with the seed it started with.
             command: The command line to record; defaults to ``sys.argv``.
             device: The device the model runs on, for ``environment.json``.
             dtype: The model's dtype, for ``environment.json``.
@@ -177,13 +176,22 @@ class RunDirectory:
         try:
             for stale in remove_stale_temporaries(path):
                 logger.info("removed %s, a temporary file left by a killed writer", stale)
-            _record_resume(path, recorded.get("seed"), command)
+            record_start(path, seed=recorded.get("seed"), command=command)
             run = cls(path, recorded, lock)
         except BaseException:
             lock.release()
             raise
         logger.info("resuming the run in %s: %d combination(s) and %d score(s) recorded", path, len(run._sampled), len(run._scores))
         return run
+
+    @staticmethod
+    def read_config(path: str | Path) -> dict[str, Any]:
+        """Return the recorded ``config.json`` of the run in ``path`` without opening the run.
+
+        Raises:
+            RunDirectoryError: ``path`` contains no run, or its ``config.json`` is not a JSON object.
+        """
+        return _read_config(Path(path))
 
     @staticmethod
     def is_run_directory(path: str | Path) -> bool:
@@ -252,8 +260,8 @@ class RunDirectory:
     def record_score(self, record: Mapping[str, Any]) -> None:
         """Append one scoring record, unless the same outcome is already recorded for it.
 
-        The outcome is the score or the error of ``(key, examples)``; a retried failure that
-        now succeeds (or fails differently) is a new outcome and is appended.
+        The outcome is the score or the error of ``(key, examples)``. A retried failure that
+        now succeeds, or fails differently, is a new outcome and is appended.
         """
         try:
             outcome = _score_outcome(record)
@@ -267,6 +275,14 @@ class RunDirectory:
 
     def record_result(self, result: FillResult) -> None:
         """Write the final ranked result to ``result.json`` (atomically)."""
+        # fill() does not pass its seed to the run log before this point, so a mismatch is
+        # reported here, where it is first visible.
+        seed = result.sampler.get("seed")
+        if self.seed is not None and seed != self.seed:
+            logger.warning(
+                "the fill used seed %r but the run in %s records seed %r; a resume would mix candidates "
+                "of both seeds, so pass the run's seed to fill()", seed, self.path, self.seed,
+            )
         write_text_atomic(self.result_path, result.to_json() + "\n")
 
     def read_result(self) -> FillResult | None:
@@ -345,7 +361,8 @@ def _check_creatable(path: Path, overwrite: bool) -> None:
                 "pass overwrite=True to delete it and start over, or choose another directory"
             )
         return
-    entries = [entry.name for entry in path.iterdir() if entry.name != DirectoryLock.FILE_NAME]
+    # A run killed while being created leaves only the lock file and temporary files.
+    entries = [entry.name for entry in path.iterdir() if entry.name != DirectoryLock.FILE_NAME and not _is_temporary(entry)]
     if entries:
         shown = ", ".join(sorted(entries)[:5]) + (", ..." if len(entries) > 5 else "")
         raise RunDirectoryError(
@@ -368,19 +385,8 @@ def _read_config(path: Path) -> dict[str, Any]:
     return config
 
 
-def _record_resume(path: Path, seed: int | None, command: Sequence[str] | None) -> None:
-    """Add this resume's environment to ``environment.json`` (or write the file if it is missing)."""
-    current = capture_environment(seed=seed, command=command)
-    environment_path = path / ENVIRONMENT_FILE
-    try:
-        environment = json.loads(environment_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        environment = None
-    if not isinstance(environment, dict):
-        write_json_atomic(environment_path, current)
-        return
-    environment.setdefault("resumes", []).append(current)
-    write_json_atomic(environment_path, environment)
+def _is_temporary(entry: Path) -> bool:
+    return entry.name.startswith(".") and entry.name.endswith(TEMPORARY_SUFFIX)
 
 
 def _remove_run_files(path: Path) -> None:

@@ -1,8 +1,8 @@
 """Crash-safe file writes for run directories: atomic JSON files and fsynced JSONL appends.
 
-A process killed at any moment (SIGKILL, power loss after fsync) leaves every JSON file either
-at its old content or its new content, and every JSONL file with complete lines plus at most
-one torn last line, which readers ignore and the next append cuts off.
+A process killed at any moment (by SIGKILL, for example) leaves every JSON file at its old or
+its new content. Every JSONL file keeps its complete lines plus at most one torn last line,
+which readers ignore and the next append cuts off.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,10 @@ def write_json_atomic(path: Path, value: Any) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a fsynced temporary file and ``os.replace``."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
+    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex[:12]}{TEMPORARY_SUFFIX}"
+    # os.open with mode 0o666 lets the umask set the permissions, as for any new file
+    # (tempfile.mkstemp would make the file private to its owner).
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -42,7 +45,7 @@ def write_text_atomic(path: Path, text: str) -> None:
         os.replace(temporary, path)
     except BaseException:
         # BaseException too: a KeyboardInterrupt mid-write must not leave the temporary file.
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     _fsync_directory(path.parent)
 

@@ -14,6 +14,7 @@ from transformers import AutoConfig, AutoModelForMaskedLM, AutoTokenizer, Traine
 from transformers.trainer_utils import get_last_checkpoint
 
 from ..errors import CheckpointError, MaskTokenNotFoundError
+from ..runs._metadata import write_run_metadata
 from ._collator import MaskedDiffusionCollator
 from ._config import TrainConfig
 from ._data import PairTokenizer, expand_data_paths, tokenize_files
@@ -163,7 +164,12 @@ def train(config: TrainConfig, *, resume: bool | str = True, disable_progress_ba
         callbacks=callbacks,
     )
 
-    # 4. Train, resuming from the last checkpoint when asked.
+    # 4. Record the run (once, on the main process), then train, resuming when asked.
+    if trainer.is_world_process_zero():
+        write_run_metadata(
+            config.output_dir, json.loads(config.model_dump_json()), seed=config.seed,
+            device=str(args.device), dtype="bfloat16" if config.bf16 else "float32",
+        )
     checkpoint = None
     if resume is True and Path(config.output_dir).is_dir():
         checkpoint = get_last_checkpoint(str(config.output_dir))

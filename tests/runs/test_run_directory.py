@@ -169,6 +169,13 @@ def test_atomic_writes_leave_no_temporary_files(tmp_path, infiller):
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [".lock", "config.json", "environment.json", "result.json", "sampled.jsonl"]
 
 
+def test_fill_with_other_seed_is_logged(tmp_path, infiller, caplog):
+    with RunDirectory.create(tmp_path / "run", CONFIG, seed=SEED) as run:
+        infiller.fill(TEMPLATE, EXAMPLES[:2], seed=SEED + 1, run=run, length_trials=1, num_candidates=2)
+    assert "the fill used seed 12 but the run in" in caplog.text
+    assert "records seed 11" in caplog.text
+
+
 def test_open_removes_stale_temporary_files(tmp_path):
     RunDirectory.create(tmp_path / "run", CONFIG, seed=SEED).close()
     stale = tmp_path / "run" / ".result.json.x1y2.tmp"
@@ -192,7 +199,7 @@ def test_score_records_are_not_duplicated(tmp_path):
     assert [(record["error"], record["score"] is None) for record in records] == [("HTTP 500", True), (None, False)]
 
 
-def test_resume_after_torn_writes_matches_and_has_no_duplicates(tmp_path, infiller):
+def test_resume_after_torn_writes(tmp_path, infiller):
     scorer = FunctionScorer(score_by_length, name="length")
     with RunDirectory.create(tmp_path / "run", CONFIG, seed=SEED) as run:
         first = infiller.fill(TEMPLATE, EXAMPLES[:3], scorer=scorer, dev_examples=EXAMPLES, seed=SEED, run=run)
