@@ -1,4 +1,4 @@
-"""Measure what scoring costs: HTTP concurrency of the OpenAI-compatible target.
+"""Measure what scoring costs: HTTP concurrency of the OpenAI target, and calls saved by early dropping.
 
 Section ``http_concurrency``: a loopback OpenAI-compatible server (``benchmarks/_openai_server.py``)
 adds a fixed latency to every request, standing in for a model server's response time.
@@ -8,6 +8,12 @@ at each concurrency level. If requests overlapped perfectly, a batch would take
 ``ideal / measured``: 1.0 means no overhead, and lower values show client, server and thread
 costs on this machine. Each level runs once untimed to open the connections, then ``--repeats``
 timed times, and the row keeps the median.
+
+Section ``early_dropping``: for the two example tasks (``examples/classification.yaml``, scored by
+answer-choice ranking, and ``examples/instruction_induction.yaml``, scored by exact match), one
+pool of infilled candidates is scored in full and by successive halving, against the embedded
+model as target; the section reports the target calls of each and whether both pick the same
+winner.
 
 The results file contains one key per section, and each run replaces only the sections it ran,
 so later sections (such as the early-dropping measurement of successive halving) can be added
@@ -118,10 +124,86 @@ def markdown_http_concurrency(section: dict[str, Any]) -> list[str]:
     return lines
 
 
-# Early dropping (successive halving) goes here: add a measure_... function that returns its
-# section as a dict, a markdown_... function, and an entry in SECTIONS under its own key.
+# Section: early_dropping.
+
+# The two example tasks with real data; each is scored by its own task file's scorer and target.
+EARLY_DROPPING_TASKS = ("examples/classification.yaml", "examples/instruction_induction.yaml")
+EARLY_DROPPING_SEEDS = (0, 1, 2)
+
+
+def measure_early_dropping(args: argparse.Namespace) -> dict[str, Any]:
+    """Score one candidate pool in full and by successive halving; count target calls and compare top-1.
+
+    For each task and seed the embedded model infills one pool of candidates. The pool is scored
+    twice with fresh response caches: on every dev example, and by successive halving with the
+    default HalvingConfig. The target is the embedded model itself (the task's dlm target), so
+    each call is a real model call; ``stats.requests`` counts them.
+    """
+    from promptfill import HalvingConfig, PromptInfiller, PromptTemplate
+    from promptfill.cli._task import load_task_file
+    from promptfill.scoring import evaluate_candidates, resolve_scorer
+    from promptfill.targets import TARGETS, MemoryCache
+
+    infiller = PromptInfiller.from_pretrained()
+    halving = HalvingConfig()
+    rows = []
+    for task_file in EARLY_DROPPING_TASKS:
+        spec, base = load_task_file(REPOSITORY / task_file)
+        template = PromptTemplate(spec.template_source(base), answer_separator=spec.answer_separator,
+                                  answer_choices=spec.answer_choices, default_hole_length=spec.default_hole_length)
+        examples, dev = spec.load_examples(base), spec.load_dev_examples(base)
+        if args.dev_limit:
+            dev = dev[: args.dev_limit]
+        for seed in EARLY_DROPPING_SEEDS[: args.seeds]:
+            pool = infiller.fill(template, examples, sampler=spec.sampler, seed=seed).candidates
+            outcome = {}
+            for mode in ("full", "halving"):
+                candidates = [c.model_copy(deep=True) for c in pool]
+                scorer = resolve_scorer(spec.scorer_name, **spec.scorer_settings)
+                scorer.target = TARGETS.create("dlm", backend=infiller.backend, cache=MemoryCache(), **spec.target_settings)
+                started = time.perf_counter()
+                evaluate_candidates(scorer, candidates, dev, halving=halving if mode == "halving" else None)
+                survivors = [c for c in candidates if c.score is not None and c.eliminated_in_round is None]
+                best = max(survivors, key=lambda c: (c.score.value, c.model_score))
+                outcome[mode] = {"calls": scorer.target.stats.requests, "seconds": round(time.perf_counter() - started, 2),
+                                 "best": best.texts, "best_score": round(best.score.value, 4)}
+            rows.append({
+                "task": task_file, "seed": seed, "candidates": len(pool), "dev_examples": len(dev),
+                "scorer": spec.scorer_name, **{f"{mode}_{key}": value for mode in outcome for key, value in outcome[mode].items()},
+                "same_top1": outcome["full"]["best"] == outcome["halving"]["best"],
+                # Equal scores can pick different texts; a tie at the top is the same choice in value.
+                "same_top1_score": outcome["full"]["best_score"] == outcome["halving"]["best_score"],
+                "calls_saved": round(1 - outcome["halving"]["calls"] / outcome["full"]["calls"], 3),
+            })
+    return {"halving": halving.model_dump(), "rows": rows}
+
+
+def markdown_early_dropping(section: dict[str, Any]) -> list[str]:
+    """Return the Markdown lines of the early_dropping section."""
+    settings = section["halving"]
+    lines = [
+        "## Early dropping (successive halving)",
+        "",
+        f"One candidate pool per task and seed, scored on every dev example and by successive halving "
+        f"(min_examples {settings['min_examples']}, eta {settings['eta']}, keep {settings['keep']}); the target is the "
+        "embedded model, calls are real model calls counted by the target. Top-1 compares the winner's fills; "
+        "'same score' also counts ties at the top.",
+        "",
+        "| task | seed | candidates | dev | calls (full) | calls (halving) | saved | same top-1 | same top-1 score | best score (full / halving) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|---|",
+    ]
+    for row in section["rows"]:
+        lines.append(
+            f"| {row['task']} | {row['seed']} | {row['candidates']} | {row['dev_examples']} | {row['full_calls']} "
+            f"| {row['halving_calls']} | {row['calls_saved']:.0%} | {'yes' if row['same_top1'] else 'no'} "
+            f"| {'yes' if row['same_top1_score'] else 'no'} | {row['full_best_score']:.3f} / {row['halving_best_score']:.3f} |"
+        )
+    return lines
+
+
 SECTIONS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], Callable[[dict[str, Any]], list[str]]]] = {
     "http_concurrency": (measure_http_concurrency, markdown_http_concurrency),
+    "early_dropping": (measure_early_dropping, markdown_early_dropping),
 }
 
 
@@ -197,10 +279,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="Prompts per timed batch (default 200).")
     parser.add_argument("--latency", type=float, default=LATENCY_SECONDS, help="Seconds the server adds per request (default 0.05).")
     parser.add_argument("--repeats", type=int, default=3, help="Timed batches per concurrency level; the median is kept (default 3).")
-    parser.add_argument("--quick", action="store_true", help="20 requests, 1 repeat, print the results and write nothing.")
+    parser.add_argument("--seeds", type=int, default=len(EARLY_DROPPING_SEEDS), help="Candidate pools per task for early_dropping (default 3).")
+    parser.add_argument("--dev-limit", type=int, default=None, help="Use only the first N dev examples in early_dropping.")
+    parser.add_argument("--quick", action="store_true", help="20 requests, 1 repeat, 1 seed, 8 dev examples; print the results and write nothing.")
     args = parser.parse_args()
     if args.quick:
-        args.requests, args.repeats = 20, 1
+        args.requests, args.repeats, args.seeds, args.dev_limit = 20, 1, 1, 8
 
     path = RESULTS / "scorers.json"
     results = json.loads(path.read_text()) if path.exists() and not args.quick else {}

@@ -79,6 +79,8 @@ def fill(
     no_run_dir: bool = typer.Option(False, "--no-run-dir", help="Record no run directory."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue the interrupted run in this directory; without TASK, the task is read from its config.json."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Send every target request, ignoring and not filling the response cache."),
+    target: Optional[str] = typer.Option(None, "--target", help="Target model name (overrides the task file's target), e.g. openai."),
+    target_setting: list[str] = typer.Option([], "--target-setting", "-T", help="KEY=VALUE target setting (repeatable; VALUE parsed as YAML), e.g. -T base_url=http://127.0.0.1:8000/v1."),
 ) -> None:
     """Infill the holes of a task's template and print the ranked candidates."""
     from .._infiller import PromptInfiller, merge_sampler, render_copies
@@ -89,6 +91,7 @@ def fill(
     run = None
     try:
         spec, base, task = load_fill_task(task, resume, run_dir, no_run_dir)
+        spec = _override_target(spec, target, target_setting)
         overrides = {key: value for key, value in {"num_candidates": num_candidates, "seed": seed}.items() if value is not None}
         sampler = merge_sampler(spec.sampler, overrides)
         template = PromptTemplate(
@@ -107,7 +110,7 @@ def fill(
         infiller = PromptInfiller.from_pretrained(
             spec.model, kind=spec.kind, device=device or spec.device, dtype=spec.dtype, trust_remote_code=spec.trust_remote_code
         )
-        _bind_default_target(scorer_object, infiller, cache)
+        _bind_default_target(scorer_object, infiller, cache, spec)
         with _progress(disabled=quiet or as_json) as report:
             result = infiller.fill(
                 template, examples, scorer=scorer_object, dev_examples=dev_examples, sampler=sampler,
@@ -163,6 +166,27 @@ def train(
     typer.echo(f"saved {final}")
 
 
+def _override_target(spec, name: str | None, settings: list[str]):
+    """Apply --target and --target-setting to the task, so one task file serves any endpoint."""
+    import yaml
+
+    from ..errors import ConfigError
+    from ._task import TargetSpec
+
+    if name is None and not settings:
+        return spec
+    merged = spec.target_settings if name is None or name == spec.target_name else {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--target-setting {item!r} is invalid; write KEY=VALUE, e.g. -T model=llama3")
+        merged[key.strip()] = yaml.safe_load(value) if value else ""
+    chosen = name or spec.target_name
+    if chosen is None:
+        raise ConfigError("--target-setting needs a target; add --target NAME (see `promptfill targets`)")
+    return spec.model_copy(update={"target": TargetSpec(name=chosen, settings=merged)})
+
+
 def _open_cache(path: Path | None):
     """Open the response cache file, or return None when caching is off."""
     if path is None:
@@ -188,26 +212,24 @@ def _build_scorer(spec, cache):
                 f"target {spec.target_name!r} is set, but scorer {spec.scorer_name!r} does not use a target model; "
                 "remove 'target:' or choose a scorer such as exact_match, choice or loglik"
             )
+        if spec.target_name == "dlm" and "model" not in spec.target_settings and "backend" not in spec.target_settings:
+            return scorer  # the infiller's own model, bound with these settings once it is loaded
         scorer.target = resolve_target(spec.target_name, cache=cache, **spec.target_settings)
     return scorer
 
 
-def _bind_default_target(scorer, infiller, cache) -> None:
-    """Give a target scorer without a target the infiller's own model, sharing the cache."""
+def _bind_default_target(scorer, infiller, cache, spec) -> None:
+    """Give a target scorer without a target the infiller's own model, sharing the cache.
+
+    ``target: dlm`` without a ``model`` setting also means the infiller's model, with the
+    task's settings (``max_tokens``, ``first_line``...), so it is not loaded twice.
+    """
     from ..scoring import TargetScorer
     from ..targets import TARGETS
 
     if isinstance(scorer, TargetScorer) and scorer.target is None:
-        scorer.target = TARGETS.create("dlm", backend=infiller.backend, cache=cache)
-
-
-@app.command()
-def targets() -> None:
-    """List the registered target model names, including plugins."""
-    from ..targets import TARGETS
-
-    for name in TARGETS.names():
-        typer.echo(name)
+        settings = spec.target_settings if spec.target_name == "dlm" else {}
+        scorer.target = TARGETS.create("dlm", backend=infiller.backend, cache=cache, **settings)
 
 
 @app.command()

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from ..errors import ConfigError, TaskFileError
 from ..runs import RunDirectory
-from ..runs._directory import CACHE_FILE, CONFIG_FILE, TASK_FILE
+from ..runs._directory import CONFIG_FILE, TASK_FILE
 from ..runs._files import write_text_atomic
 from ..sampling import SamplerConfig
 from ._task import ScorerSpec, TargetSpec, TaskFile, load_task_file
@@ -124,7 +124,8 @@ def start_run(
 def resolve_task(spec: TaskFile, base: Path, sampler: SamplerConfig, run_path: Path) -> TaskFile:
     """Return ``spec`` made self-contained: template inline, paths absolute, seed and cache fixed.
 
-    A task that does not set ``cache`` caches target responses in the run's ``cache.sqlite``.
+    The cache is recorded as the file it resolves to (the user cache unless the task says
+    otherwise), so a resumed run, and any later run of the same job, reuses its answers.
     """
     def absolute(path: Path | None) -> Path | None:
         if path is None:
@@ -133,9 +134,8 @@ def resolve_task(spec: TaskFile, base: Path, sampler: SamplerConfig, run_path: P
             path = base / path
         return path.resolve()
 
-    cache = spec.cache if "cache" in spec.model_fields_set else (run_path / CACHE_FILE).resolve()
-    if isinstance(cache, Path):
-        cache = absolute(cache)
+    cache_file = spec.cache_path(base)
+    cache = False if cache_file is None else absolute(cache_file)
     return spec.model_copy(update={
         "template": spec.template_source(base),
         "template_file": None,

@@ -48,11 +48,12 @@ def test_default_run_directory_is_complete(tmp_path, tiny_bert_dir):
     run = runs[0]
     assert run.name.startswith("sentiment-")
     names = {path.name for path in run.iterdir()}
-    assert {"config.json", "environment.json", "task.yaml", "sampled.jsonl", "scores.jsonl", "cache.sqlite", "result.json", "report.html"} <= names
+    assert {"config.json", "environment.json", "task.yaml", "sampled.jsonl", "scores.jsonl", "result.json", "report.html"} <= names
     config = json.loads((run / "config.json").read_text())
     assert config["seed"] == 5
     assert config["scorer"] == {"name": "loglik", "settings": {}}
-    assert config["cache"] == str((run / "cache.sqlite").resolve())
+    # The user cache (tests point PROMPTFILL_CACHE into tmp_path), so reruns reuse answers.
+    assert config["cache"] == str((tmp_path / "user-cache.sqlite").resolve())
     assert json.loads((run / "result.json").read_text()) == json.loads(result.stdout)
     assert json.loads((run / "environment.json").read_text())["seed"] == 5
 
@@ -75,7 +76,7 @@ def test_resume_without_task_matches_the_first_run(tmp_path, tiny_bert_dir):
         lines = (run / name).read_text().splitlines(keepends=True)
         (run / name).write_text(lines[0] + lines[1][:25])
     (run / "result.json").unlink()
-    (run / "cache.sqlite").unlink()
+    (tmp_path / "user-cache.sqlite").unlink()
 
     resumed = fill("--resume", str(run))
     assert resumed.exit_code == 0, resumed.output
