@@ -9,10 +9,11 @@ from typing import Any
 import torch
 
 from ..errors import ConfigError, ContextLengthError
-from ..sampling import MaskedDiffusionSampler, SamplerConfig, build_canvas
+from ..sampling import Canvas, SamplerConfig, build_canvas
 from ..templates import RenderedCopy
 from ._base import TARGETS, Response, Target
 from ._cache import ResponseCache
+from ._rowwise import RowwiseDecoder, make_generators, stack_rows
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +26,15 @@ class DiffusionTarget(Target):
     of full-sequence masking SFT (``[CLS] prompt [SEP] response [SEP]`` for BERT-style models),
     with the response written as mask tokens.
 
-    Generation fills ``max_tokens`` mask tokens with :class:`~promptfill.sampling.MaskedDiffusionSampler`
-    and keeps the text before the first end-of-answer token (``[SEP]``, EOS or padding, which
-    the model learned to write after a response). Decoding is greedy by default, so the same
-    prompt always gets the same answer and the cache can serve it.
+    Generation fills ``max_tokens`` mask tokens by masked-diffusion decoding and keeps the text
+    before the first end-of-answer token (``[SEP]``, EOS or padding, which the model learned to
+    write after a response). Prompts are decoded ``batch_size`` at a time, right-padded, with one
+    forward pass per step for the whole batch. Each row commits its own tokens by the schedule
+    and remasking rule of :class:`~promptfill.sampling.MaskedDiffusionSampler`, so a greedy
+    answer is the one the sampler gives for that prompt alone. Decoding is greedy by default,
+    so the same prompt always gets the same answer and the cache can serve it. With
+    ``temperature`` > 0 or random remasking, each prompt draws from its own generator, seeded
+    from ``seed`` and the prompt text, so its answer does not depend on the rest of the batch.
 
     Log-likelihood masks every continuation token at once and sums ``log p(token)`` at those
     positions, given the prompt and the continuation's length. This all-masked score is an
@@ -52,10 +58,11 @@ class DiffusionTarget(Target):
         top_p: Nucleus sampling threshold; None keeps all.
         threshold: Also commit every token likelier than this at each step; None commits by the
             step schedule alone.
-        seed: Seed of the sampler's random generator, used when ``temperature`` > 0 or remasking
-            is random.
-        batch_size: Requests per forward pass of a log-likelihood batch. 8 keeps memory small on
-            a CPU; raise it on a GPU.
+        seed: Seed of the random generators, used when ``temperature`` > 0 or remasking is
+            random; each prompt's generator is seeded from it and the prompt. None draws fresh
+            seeds.
+        batch_size: Prompts (or log-likelihood requests) per forward pass. 8 keeps memory small
+            on a CPU; raise it on a GPU.
         first_line: Cut each answer at its first newline. Off by default, because WordPiece
             tokenizers produce no newlines; turn it on for byte-level dLMs that keep writing
             after the answer.
@@ -97,13 +104,13 @@ class DiffusionTarget(Target):
         self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.first_line = bool(first_line)
-        # One candidate per prompt: each prompt is its own canvas, so answers never depend on
-        # which other prompts share a call (a requirement of caching).
+        # One candidate per prompt, and each prompt decoded as its own row, so answers never
+        # depend on which other prompts share a call (a requirement of caching).
         self.sampler_config = SamplerConfig(
             steps=steps, remasking=remasking, temperature=temperature, top_k=top_k, top_p=top_p,
             threshold=threshold, seed=seed, num_candidates=1, layout="batch",
         )
-        self.sampler = MaskedDiffusionSampler(self.sampler_config)
+        self._decoder = RowwiseDecoder(self.sampler_config)
         self.backend = backend if backend is not None else _load(model, device, dtype, trust_remote_code)
         self._answer_backend = _AnswerBackend(self.backend)
 
@@ -132,25 +139,44 @@ class DiffusionTarget(Target):
     # --- generation -------------------------------------------------------------------------
 
     def _generate(self, prompts: Sequence[str]) -> list[Response]:
-        # NOTE: the sampler's commit schedule is shared by all hole tokens of a canvas, so
-        # prompts are decoded one canvas at a time to keep each answer independent of the batch.
-        return [self._generate_one(prompt) for prompt in prompts]
+        responses: list[Response | None] = [None] * len(prompts)
+        ready: list[tuple[int, Canvas]] = []
+        for index, prompt in enumerate(prompts):
+            copy = RenderedCopy(prompt=(prompt,), answer=(0,))
+            try:
+                ready.append((index, build_canvas([copy], [self.max_tokens], self.backend, layout="batch")))
+            except ContextLengthError as error:
+                responses[index] = Response(error=str(error))
+        # Batches of similar lengths need less padding. Every row is decoded on its own, so the
+        # order changes no answer.
+        ready.sort(key=lambda item: item[1].input_ids.shape[1])
+        for start in range(0, len(ready), self.batch_size):
+            batch = ready[start : start + self.batch_size]
+            answers = self._generate_batch([prompts[index] for index, _ in batch], [canvas for _, canvas in batch])
+            for (index, _), response in zip(batch, answers):
+                responses[index] = response
+        return [r for r in responses if r is not None]
 
-    def _generate_one(self, prompt: str) -> Response:
-        copy = RenderedCopy(prompt=(prompt,), answer=(0,))
-        try:
-            canvas = build_canvas([copy], [self.max_tokens], self.backend, layout="batch")
-        except ContextLengthError as error:
-            return Response(error=str(error))
-        output = self.sampler.sample(self._answer_backend, canvas, num_candidates=1)
-        answer_ids = output.tokens[0].tolist()  # [S], the response tokens in order
+    def _generate_batch(self, prompts: list[str], canvases: list[Canvas]) -> list[Response]:
+        """Answer up to ``batch_size`` prompts with one forward pass per denoising step."""
+        batch = stack_rows(canvases, self.backend.pad_token_id)
+        generators = make_generators(self.sampler_config.seed, prompts, self.backend.device)
+        tokens, forward_passes = self._decoder.decode(self._answer_backend, batch, generators)  # [B, S]
+        logger.debug(
+            "decoded %d prompts of up to %d tokens in %d forward passes",
+            len(prompts), batch.input_ids.shape[1], forward_passes,
+        )
+
         end_ids = self._answer_backend.end_token_ids
-        end = next((i for i, token in enumerate(answer_ids) if token in end_ids), len(answer_ids))
-        text = self.backend.decode(answer_ids[:end])
-        if self.first_line:
-            text = text.split("\n", 1)[0].strip()
-        prompt_tokens = int(canvas.attention_mask.sum()) - self.max_tokens
-        return Response(text=text, prompt_tokens=prompt_tokens, completion_tokens=end)
+        responses = []
+        for row, answer_ids in enumerate(tokens.tolist()):
+            end = next((i for i, token in enumerate(answer_ids) if token in end_ids), len(answer_ids))
+            text = self.backend.decode(answer_ids[:end])
+            if self.first_line:
+                text = text.split("\n", 1)[0].strip()
+            prompt_tokens = int(batch.attention_mask[row].sum()) - self.max_tokens
+            responses.append(Response(text=text, prompt_tokens=prompt_tokens, completion_tokens=end))
+        return responses
 
     # --- log-likelihood ---------------------------------------------------------------------
 

@@ -96,3 +96,68 @@ def test_created_by_name_from_path(tiny_bert_dir):
 def test_invalid_max_tokens(tiny_backend):
     with pytest.raises(ConfigError, match=r"max_tokens=0 is invalid; pass an integer >= 1"):
         DiffusionTarget(tiny_backend, max_tokens=0)
+
+
+# Prompts of different lengths, so that batched generation pads every row but the longest.
+BATCH_PROMPTS = [
+    PROMPT,
+    "Q?",
+    "Write the plural of the word.\nInput: life\nOutput:",
+    "Translate the following sentence into French, carefully and politely: the cat sat on the mat.",
+    "Input: world",
+]
+
+
+def answers(responses):
+    return [(r.text, r.completion_tokens, r.prompt_tokens) for r in responses]
+
+
+def test_generate_batched_equals_one_at_a_time(tiny_backend):
+    batched = DiffusionTarget(tiny_backend, max_tokens=4, batch_size=8).generate(BATCH_PROMPTS)
+    one_at_a_time = DiffusionTarget(tiny_backend, max_tokens=4, batch_size=1).generate(BATCH_PROMPTS)
+
+    assert all(r.ok for r in batched)
+    assert answers(batched) == answers(one_at_a_time)
+
+
+def test_generate_forward_passes_per_batch(tiny_backend, monkeypatch):
+    rows_per_pass = []
+    logits = tiny_backend.logits
+
+    def recording_logits(input_ids, attention_mask):
+        rows_per_pass.append(input_ids.shape[0])
+        return logits(input_ids, attention_mask)
+
+    monkeypatch.setattr(tiny_backend, "logits", recording_logits)
+    DiffusionTarget(tiny_backend, max_tokens=4, batch_size=2).generate(BATCH_PROMPTS)
+
+    # 5 prompts in batches of 2, 2 and 1, each decoded in 4 steps (one per response token).
+    assert rows_per_pass == [2] * 4 + [2] * 4 + [1] * 4
+
+
+def test_sampled_answers_ignore_batch_composition(tiny_backend):
+    settings = {"max_tokens": 4, "temperature": 0.9, "seed": 7}
+
+    together = DiffusionTarget(tiny_backend, batch_size=8, **settings).generate(BATCH_PROMPTS)
+    reversed_order = DiffusionTarget(tiny_backend, batch_size=3, **settings).generate(BATCH_PROMPTS[::-1])
+    alone = [DiffusionTarget(tiny_backend, **settings).generate([prompt])[0] for prompt in BATCH_PROMPTS]
+    other_seed = DiffusionTarget(tiny_backend, batch_size=8, **{**settings, "seed": 8}).generate(BATCH_PROMPTS)
+
+    assert answers(together) == answers(alone)
+    assert answers(reversed_order[::-1]) == answers(alone)
+    assert answers(other_seed) != answers(together)
+
+
+def test_too_long_prompt_fails_alone_in_batch(tiny_backend):
+    too_long = "word " * 300  # 300 tokens, more than the 256 that the tiny model accepts
+    prompts = [PROMPT, too_long, "Q?"]
+
+    responses = DiffusionTarget(tiny_backend, max_tokens=2, batch_size=8).generate(prompts)
+    expected = DiffusionTarget(tiny_backend, max_tokens=2, batch_size=1).generate([PROMPT, "Q?"])
+
+    # 300 words, [CLS], [SEP], 2 mask tokens and the closing [SEP].
+    assert responses[1].error == (
+        f"rendered copy 0 is 305 tokens long (with special tokens), but {tiny_backend.name} accepts at most "
+        "256; shorten this example or the template, or use a model with a longer context"
+    )
+    assert answers([responses[0], responses[2]]) == answers(expected)
