@@ -184,7 +184,7 @@ def main() -> None:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "torch_threads": args.threads,
-        # Other processes may share the cores; the load average shows how busy they were.
+        # Other processes may share the cores, so the load average shows how busy they were.
         "load_average": {"at_start": load_at_start, "at_end": [round(value, 2) for value in os.getloadavg()]},
         "answers_identical": all(row["answers"] == answers for row in rows),
         "exact_match": sum(answer == reference for answer, reference in zip(answers, references)) / len(answers),
