@@ -89,7 +89,7 @@ def kill_mid_run(command: list[str], run_dir: Path, rng: random.Random, lines_be
     deadline = time.monotonic() + MAX_WAIT_SECONDS
     while process.poll() is None and recorded_lines(run_dir) < target and time.monotonic() < deadline:
         time.sleep(0.01)
-    time.sleep(rng.uniform(0.0, 0.3))
+    time.sleep(rng.uniform(0.0, 0.05))
     if process.poll() is not None:
         return False
     process.send_signal(signal.SIGKILL)
@@ -126,15 +126,19 @@ def kill_and_resume(tmp_path: Path, model_dir: Path, kills: int, rng_seed: int) 
 
     run_dir = tmp_path / "run"
     rng = random.Random(rng_seed)
-    killed = 0
+    killed = cut_short = 0
     for attempt in range(kills):
         command = fill_command(str(task), "--run-dir", str(run_dir), "--seed", str(SEED)) if attempt == 0 else fill_command("--resume", str(run_dir))
         before = recorded_lines(run_dir)
-        remaining = max(1, total_lines - before - 1)
-        killed += kill_mid_run(command, run_dir, rng, before, min(remaining, max(1, total_lines // kills)))
+        # Aim at least two records before the end, so the kill lands before result.json.
+        remaining = max(1, total_lines - before - 2)
+        if kill_mid_run(command, run_dir, rng, before, min(remaining, max(1, total_lines // kills))):
+            killed += 1
+            cut_short += not (run_dir / "result.json").exists()
         assert_json_files_whole(run_dir)
     assert killed >= 1, "no kill landed before the run finished"
-    assert not (run_dir / "result.json").exists() or killed < kills
+    # A kill can land after result.json, while the report is written; one must have cut a run short.
+    assert cut_short >= 1, "every kill landed after the result was written"
 
     resumed = run_to_end(fill_command("--resume", str(run_dir)))
     assert ranking(resumed) == ranking(baseline)
