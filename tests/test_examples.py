@@ -1,7 +1,7 @@
 """The example task files under examples/ run through `promptfill fill` and score every candidate.
 
 The fast cases run each example on a copy of its task file that points at a tiny random BERT and
-uses fewer examples; the slow cases run the files unchanged on the embedded model, and the GSM8K
+uses fewer examples. The slow cases run the files unchanged on the embedded model, and the GSM8K
 file against a loopback OpenAI-compatible server through --target.
 """
 
@@ -60,7 +60,7 @@ def shrunk_copy(name: str, tmp_path: Path, model: Path, dev_limit: int) -> Path:
     if isinstance(task.get("target"), dict):
         task["target"]["settings"]["max_tokens"] = 2
     else:
-        # The GSM8K and classification files leave the target to the infiller's own model.
+        # The classification file leaves the target to the infiller's own model.
         task["target"] = {"name": "dlm", "settings": {"max_tokens": 2}}
     path = tmp_path / name
     path.write_text(yaml.safe_dump(task, sort_keys=False))
