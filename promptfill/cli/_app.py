@@ -83,8 +83,7 @@ def fill(
     target_setting: list[str] = typer.Option([], "--target-setting", "-T", help="KEY=VALUE target setting (repeatable; VALUE parsed as YAML), e.g. -T base_url=http://127.0.0.1:8000/v1."),
 ) -> None:
     """Infill the holes of a task's template and print the ranked candidates."""
-    from .._infiller import PromptInfiller, merge_sampler, render_copies
-    from ..scoring import resolve_scorer
+    from .._infiller import merge_sampler, render_copies
     from ..templates import PromptTemplate
     from ._rundir import finish_run, load_fill_task, start_run
 
@@ -105,17 +104,13 @@ def fill(
         render_copies(template, examples)  # fail on bad examples before the slow model load
         if not no_run_dir:
             run, spec, sampler = start_run(spec, base, sampler, examples, dev_examples, task=task, run_dir=run_dir, resume=resume, device=device)
-        cache = None if no_cache else _open_cache(spec.cache_path(base))
-        scorer_object = _build_scorer(spec, cache)  # unknown names and missing keys fail before the model load
-        infiller = PromptInfiller.from_pretrained(
-            spec.model, kind=spec.kind, device=device or spec.device, dtype=spec.dtype, trust_remote_code=spec.trust_remote_code
-        )
-        _bind_default_target(scorer_object, infiller, cache, spec)
-        with _progress(disabled=quiet or as_json) as report:
-            result = infiller.fill(
-                template, examples, scorer=scorer_object, dev_examples=dev_examples, sampler=sampler,
-                halving=spec.halving, run=run, progress=report,
-            )
+        finished = run.read_result() if run is not None and resume is not None else None
+        if finished is not None:
+            # Resuming a finished run shows its result as recorded, with its original cost and time.
+            result = finished
+            stderr.print(f"the run in {run.path} had already finished; showing its result")
+        else:
+            result = _run_fill(spec, base, template, examples, dev_examples, sampler, run, device, no_cache, quiet or as_json)
     except KeyboardInterrupt:
         if run is not None:
             run.close()
@@ -141,6 +136,23 @@ def fill(
         _print_table(result, top or spec.top)
         if output is not None:
             stderr.print(f"wrote {output / 'result.json'}")
+
+
+def _run_fill(spec, base, template, examples, dev_examples, sampler, run, device, no_cache, quiet):
+    """Load the model, build the scorer and its target, and run the fill; return its result."""
+    from .._infiller import PromptInfiller
+
+    cache = None if no_cache else _open_cache(spec.cache_path(base))
+    scorer = _build_scorer(spec, cache)  # unknown names and missing keys fail before the model load
+    infiller = PromptInfiller.from_pretrained(
+        spec.model, kind=spec.kind, device=device or spec.device, dtype=spec.dtype, trust_remote_code=spec.trust_remote_code
+    )
+    _bind_default_target(scorer, infiller, cache, spec)
+    with _progress(disabled=quiet) as report:
+        return infiller.fill(
+            template, examples, scorer=scorer, dev_examples=dev_examples, sampler=sampler,
+            halving=spec.halving, run=run, progress=report,
+        )
 
 
 @app.command()

@@ -121,3 +121,16 @@ def test_secret_in_target_settings_is_not_recorded(tmp_path, tiny_bert_dir):
     assert result.exit_code == 2
     assert "config.target.settings.api_key contains a secret" in result.output
     assert not (tmp_path / "run").exists()
+
+
+def test_resume_of_a_finished_run_shows_its_recorded_result(tmp_path, tiny_bert_dir):
+    run = tmp_path / "run"
+    first = fill(str(write_task(tmp_path, tiny_bert_dir)), "--run-dir", str(run), "--seed", "2")
+    assert first.exit_code == 0, first.output
+    again = fill("--resume", str(run))
+    assert again.exit_code == 0, again.output
+    assert "had already finished; showing its result" in again.output
+    recorded = json.loads(first.stdout)
+    assert json.loads(again.stdout) == recorded
+    assert recorded["forward_passes"] > 0
+    assert json.loads((run / "result.json").read_text())["forward_passes"] == recorded["forward_passes"]
