@@ -126,8 +126,15 @@ def markdown_http_concurrency(section: dict[str, Any]) -> list[str]:
 
 # Section: early_dropping.
 
-# The two example tasks with real data; each is scored by its own task file's scorer and target.
-EARLY_DROPPING_TASKS = ("examples/classification.yaml", "examples/instruction_induction.yaml")
+# The two example tasks with real data, each scored by its task file's scorer and target, and
+# again by a scorer with graded values: with the embedded model as target, the task scorers give
+# every candidate the same value, so only graded scores show whether halving keeps the winner.
+EARLY_DROPPING_TASKS = (
+    ("examples/classification.yaml", None),
+    ("examples/instruction_induction.yaml", None),
+    ("examples/classification.yaml", {"name": "choice", "settings": {"metric": "probability"}}),
+    ("examples/instruction_induction.yaml", {"name": "loglik", "settings": {"reference_field": "output"}}),
+)
 EARLY_DROPPING_SEEDS = (0, 1, 2)
 
 
@@ -140,22 +147,26 @@ def measure_early_dropping(args: argparse.Namespace) -> dict[str, Any]:
     each call is a real model call; ``stats.requests`` counts them.
     """
     from promptfill import HalvingConfig, PromptInfiller, PromptTemplate
-    from promptfill.cli._task import load_task_file
+    from promptfill.cli._task import ScorerSpec, load_task_file
     from promptfill.scoring import evaluate_candidates, resolve_scorer
     from promptfill.targets import TARGETS, MemoryCache
 
     infiller = PromptInfiller.from_pretrained()
     halving = HalvingConfig()
     rows = []
-    for task_file in EARLY_DROPPING_TASKS:
+    for task_file, scorer_override in EARLY_DROPPING_TASKS:
         spec, base = load_task_file(REPOSITORY / task_file)
+        if scorer_override is not None:
+            spec = spec.model_copy(update={"scorer": ScorerSpec(**scorer_override)})
         template = PromptTemplate(spec.template_source(base), answer_separator=spec.answer_separator,
                                   answer_choices=spec.answer_choices, default_hole_length=spec.default_hole_length)
         examples, dev = spec.load_examples(base), spec.load_dev_examples(base)
         if args.dev_limit:
             dev = dev[: args.dev_limit]
         for seed in EARLY_DROPPING_SEEDS[: args.seeds]:
-            pool = infiller.fill(template, examples, sampler=spec.sampler, seed=seed).candidates
+            # A larger pool than the task's own, so that halving has losers to drop.
+            sampler = spec.sampler.model_copy(update={"num_candidates": args.num_candidates, "length_trials": 3})
+            pool = infiller.fill(template, examples, sampler=sampler, seed=seed).candidates
             outcome = {}
             for mode in ("full", "halving"):
                 candidates = [c.model_copy(deep=True) for c in pool]
@@ -169,13 +180,13 @@ def measure_early_dropping(args: argparse.Namespace) -> dict[str, Any]:
                                  "best": best.texts, "best_score": round(best.score.value, 4)}
             rows.append({
                 "task": task_file, "seed": seed, "candidates": len(pool), "dev_examples": len(dev),
-                "scorer": spec.scorer_name, **{f"{mode}_{key}": value for mode in outcome for key, value in outcome[mode].items()},
+                "scorer": spec.scorer_name, "scorer_settings": spec.scorer_settings, **{f"{mode}_{key}": value for mode in outcome for key, value in outcome[mode].items()},
                 "same_top1": outcome["full"]["best"] == outcome["halving"]["best"],
                 # Equal scores can pick different texts; a tie at the top is the same choice in value.
                 "same_top1_score": outcome["full"]["best_score"] == outcome["halving"]["best_score"],
                 "calls_saved": round(1 - outcome["halving"]["calls"] / outcome["full"]["calls"], 3),
             })
-    return {"halving": halving.model_dump(), "rows": rows}
+    return {"halving": halving.model_dump(), "num_candidates": args.num_candidates, "length_trials": 3, "rows": rows}
 
 
 def markdown_early_dropping(section: dict[str, Any]) -> list[str]:
@@ -189,16 +200,22 @@ def markdown_early_dropping(section: dict[str, Any]) -> list[str]:
         "embedded model, calls are real model calls counted by the target. Top-1 compares the winner's fills; "
         "'same score' also counts ties at the top.",
         "",
-        "| task | seed | candidates | dev | calls (full) | calls (halving) | saved | same top-1 | same top-1 score | best score (full / halving) |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|---|",
+        "| task | scorer | seed | candidates | dev | calls (full) | calls (halving) | saved | same top-1 | same top-1 score | best score (full / halving) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for row in section["rows"]:
         lines.append(
-            f"| {row['task']} | {row['seed']} | {row['candidates']} | {row['dev_examples']} | {row['full_calls']} "
+            f"| {row['task']} | {row['scorer']}{_settings_note(row)} | {row['seed']} | {row['candidates']} | {row['dev_examples']} | {row['full_calls']} "
             f"| {row['halving_calls']} | {row['calls_saved']:.0%} | {'yes' if row['same_top1'] else 'no'} "
             f"| {'yes' if row['same_top1_score'] else 'no'} | {row['full_best_score']:.3f} / {row['halving_best_score']:.3f} |"
         )
     return lines
+
+
+def _settings_note(row: dict[str, Any]) -> str:
+    settings = row.get("scorer_settings") or {}
+    shown = {key: value for key, value in settings.items() if key != "reference_field"}
+    return "" if not shown else " (" + ", ".join(f"{key}={value}" for key, value in shown.items()) + ")"
 
 
 SECTIONS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], Callable[[dict[str, Any]], list[str]]]] = {
@@ -280,6 +297,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=LATENCY_SECONDS, help="Seconds the server adds per request (default 0.05).")
     parser.add_argument("--repeats", type=int, default=3, help="Timed batches per concurrency level; the median is kept (default 3).")
     parser.add_argument("--seeds", type=int, default=len(EARLY_DROPPING_SEEDS), help="Candidate pools per task for early_dropping (default 3).")
+    parser.add_argument("--num-candidates", type=int, default=8, help="Candidates per hole-length combination in early_dropping (default 8, 3 lengths).")
     parser.add_argument("--dev-limit", type=int, default=None, help="Use only the first N dev examples in early_dropping.")
     parser.add_argument("--quick", action="store_true", help="20 requests, 1 repeat, 1 seed, 8 dev examples; print the results and write nothing.")
     args = parser.parse_args()
