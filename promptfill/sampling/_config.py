@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import ConfigError
 from ._remasking import REMASKING
 
-__all__ = ["Layout", "SamplerConfig", "config_error_from_validation"]
+__all__ = ["Layout", "SamplerConfig", "ValidatedConfig", "config_error_from_validation"]
 
 Layout = Literal["concat", "batch", "packed"]
 
@@ -39,7 +39,26 @@ def config_error_from_validation(error: ValidationError, config_class: type[Base
     return ConfigError(f"{owner}: " + "; ".join(problems))
 
 
-class SamplerConfig(BaseModel):
+class ValidatedConfig(BaseModel):
+    """Base of settings models whose invalid values raise :class:`ConfigError`, not pydantic's error.
+
+    Both construction and assignment are checked, so a caller catches one error type.
+    """
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise config_error_from_validation(error, type(self)) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as error:
+            raise config_error_from_validation(error, type(self)) from None
+
+
+class SamplerConfig(ValidatedConfig):
     """Settings of :class:`MaskedDiffusionSampler`.
 
     Invalid values raise :class:`~promptfill.errors.ConfigError` naming the field and value,
@@ -139,15 +158,3 @@ class SamplerConfig(BaseModel):
     def _check_remasking(cls, name: str) -> str:
         REMASKING.get(name)  # raises UnknownNameError listing the valid names
         return name
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as error:
-            raise config_error_from_validation(error, type(self)) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        try:
-            super().__setattr__(name, value)
-        except ValidationError as error:
-            raise config_error_from_validation(error, type(self)) from None

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from ..errors import ConfigError
-from ..sampling._config import config_error_from_validation
+from ..sampling._config import ValidatedConfig
 from ..scoring import Scorer, TargetScorer
 
 
-class SearchBudget(BaseModel):
+class SearchBudget(ValidatedConfig):
     """Limits on a prompt search, with the running count of target calls spent against them.
 
     One budget can be shared by a whole job: attach it to the scorer before
@@ -59,18 +58,6 @@ class SearchBudget(BaseModel):
     _baseline: int = PrivateAttr(0)
     _evaluations: int = PrivateAttr(0)
     _charged: int = PrivateAttr(0)
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as error:
-            raise config_error_from_validation(error, type(self)) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        try:
-            super().__setattr__(name, value)
-        except ValidationError as error:
-            raise config_error_from_validation(error, type(self)) from None
 
     @property
     def scorer(self) -> Scorer | None:

@@ -10,12 +10,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
 from .._results import FilledTemplate, rank_candidates
 from ..errors import ConfigError, ScorerError
 from ..sampling import SamplerConfig
-from ..sampling._config import config_error_from_validation
+from ..sampling._config import ValidatedConfig
 from ..scoring import Scorer, resolve_scorer
 from ..templates import PromptTemplate
 from ._budget import SearchBudget
@@ -32,7 +32,7 @@ Example = Mapping[str, Any]
 MAX_STALE_PROPOSALS = 3
 
 
-class SearchConfig(BaseModel):
+class SearchConfig(ValidatedConfig):
     """Settings shared by the search loops; invalid values raise ConfigError naming the field."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -55,18 +55,6 @@ class SearchConfig(BaseModel):
             "same dev set by the same scorer."
         ),
     )
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as error:
-            raise config_error_from_validation(error, type(self)) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        try:
-            super().__setattr__(name, value)
-        except ValidationError as error:
-            raise config_error_from_validation(error, type(self)) from None
 
 
 class _BudgetSpent(Exception):
