@@ -17,9 +17,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ..errors import ConfigError, ScorerError
+from ..sampling._config import ValidatedConfig
 from ._base import CandidateScore, Scorer
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class HalvingConfig(BaseModel):
+class HalvingConfig(ValidatedConfig):
     """Settings of successive halving over the dev set."""
 
     model_config = ConfigDict(extra="forbid")

@@ -83,6 +83,11 @@ def test_failed_candidate_leaves_the_race_unscored(infiller):
     assert result.candidates[-len(failed):] == failed
 
 
+def test_halving_config_bad_eta_raises_config_error():
+    with pytest.raises(ConfigError, match=r"HalvingConfig: eta=0.5 is invalid"):
+        HalvingConfig(eta=0.5)
+
+
 def test_empty_dev_set_rejected():
     with pytest.raises(ConfigError, match="dev_examples is empty"):
         evaluate_candidates(CountingScorer(), [], [])
