@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["filter_top_k", "filter_top_p", "sample_tokens"]
+__all__ = ["filter_scores", "filter_top_k", "filter_top_p", "sample_tokens"]
 
 
 def filter_top_k(scores: torch.Tensor, top_k: int) -> torch.Tensor:
@@ -44,6 +44,15 @@ def filter_top_p(scores: torch.Tensor, top_p: float, temperature: float = 1.0) -
     drop_sorted = mass_before >= top_p
     drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
     return scores.masked_fill(drop, float("-inf"))
+
+
+def filter_scores(scores: torch.Tensor, top_k: int | None, top_p: float | None, temperature: float) -> torch.Tensor:
+    """Apply top-k, then top-p (each when set) to ``scores: [..., V]`` before sampling."""
+    if top_k is not None:
+        scores = filter_top_k(scores, top_k)
+    if top_p is not None:
+        scores = filter_top_p(scores, top_p, temperature)
+    return scores
 
 
 def sample_tokens(

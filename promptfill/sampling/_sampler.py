@@ -12,7 +12,7 @@ import torch
 from ..errors import ConfigError
 from ._canvas import Canvas
 from ._config import SamplerConfig
-from ._logits import filter_top_k, filter_top_p, sample_tokens
+from ._logits import filter_scores, sample_tokens
 from ._remasking import REMASKING
 
 logger = logging.getLogger(__name__)
@@ -241,11 +241,7 @@ class MaskedDiffusionSampler:
         if config.temperature == 0:
             proposed = summed.argmax(dim=-1)  # [N, S]
         else:
-            scores = summed
-            if config.top_k is not None:
-                scores = filter_top_k(scores, config.top_k)
-            if config.top_p is not None:
-                scores = filter_top_p(scores, config.top_p, config.temperature)
+            scores = filter_scores(summed, config.top_k, config.top_p, config.temperature)
             proposed = sample_tokens(scores, config.temperature, generator)
         token_probs = probs.gather(-1, proposed.unsqueeze(-1)).squeeze(-1)  # [N, S]
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from ..sampling import Canvas, MaskedDiffusionSampler, SamplerConfig, filter_top_k, filter_top_p, sample_tokens
+from ..sampling import Canvas, MaskedDiffusionSampler, SamplerConfig, sample_tokens
+from ..sampling._logits import filter_scores
 from ..sampling._sampler import _make_generator, _quota, _top_slots
 
 
@@ -145,11 +146,7 @@ class RowwiseDecoder:
         if config.temperature == 0:
             proposed = logprobs.argmax(dim=-1)  # [b, S]
         else:
-            scores = logprobs
-            if config.top_k is not None:
-                scores = filter_top_k(scores, config.top_k)
-            if config.top_p is not None:
-                scores = filter_top_p(scores, config.top_p, config.temperature)
+            scores = filter_scores(logprobs, config.top_k, config.top_p, config.temperature)
             proposed = torch.stack([
                 sample_tokens(scores[row], config.temperature, generator) for row, generator in enumerate(generators)
             ])
