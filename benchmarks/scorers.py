@@ -9,11 +9,11 @@ at each concurrency level. If requests overlapped perfectly, a batch would take
 costs on this machine. Each level runs once untimed to open the connections, then ``--repeats``
 timed times, and the row keeps the median.
 
-Section ``early_dropping``: for the two example tasks (``examples/classification.yaml``, scored by
-answer-choice ranking, and ``examples/instruction_induction.yaml``, scored by exact match), one
-pool of infilled candidates is scored in full and by successive halving, against the embedded
-model as target; the section reports the target calls of each and whether both pick the same
-winner.
+Section ``early_dropping``: the two example tasks are ``examples/classification.yaml`` (scored by
+answer-choice ranking) and ``examples/instruction_induction.yaml`` (scored by exact match), each
+also with a graded scorer. For each, one pool of infilled candidates is scored in full and by
+successive halving, against the embedded model as target. The section reports the target calls
+of each and whether both pick the same winner.
 
 The results file contains one key per section, and each run replaces only the sections it ran,
 so later sections (such as the early-dropping measurement of successive halving) can be added
@@ -127,7 +127,7 @@ def markdown_http_concurrency(section: dict[str, Any]) -> list[str]:
 # Section: early_dropping.
 
 # The two example tasks with real data, each scored by its task file's scorer and target, and
-# again by a scorer with graded values: with the embedded model as target, the task scorers give
+# again by a scorer with graded values. With the embedded model as target, the task scorers give
 # every candidate the same value, so only graded scores show whether halving keeps the winner.
 EARLY_DROPPING_TASKS = (
     ("examples/classification.yaml", None),

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class ResponseCache(Protocol):
-    """What a cache provides: look up and store responses by key."""
+    """Interface of a response cache: look up and store responses by key."""
 
     def get(self, key: str) -> Response | None:
         """Return the stored response for ``key``, or ``None``."""

@@ -123,7 +123,7 @@ def test_secret_in_target_settings_is_not_recorded(tmp_path, tiny_bert_dir):
     assert not (tmp_path / "run").exists()
 
 
-def test_resume_of_a_finished_run_shows_its_recorded_result(tmp_path, tiny_bert_dir):
+def test_resume_finished_run_shows_result(tmp_path, tiny_bert_dir):
     run = tmp_path / "run"
     first = fill(str(write_task(tmp_path, tiny_bert_dir)), "--run-dir", str(run), "--seed", "2")
     assert first.exit_code == 0, first.output

@@ -48,7 +48,7 @@ def run_json(*args):
     return json.loads(result.stdout)
 
 
-def test_scorer_uses_the_infillers_model_and_reruns_hit_the_cache(tmp_path, tiny_bert_dir):
+def test_default_target_then_cache_hits(tmp_path, tiny_bert_dir):
     task = str(write_task(tmp_path, tiny_bert_dir))
     first = run_json(task)
     candidates = len(first["candidates"])
@@ -100,7 +100,7 @@ def test_unknown_scorer_exits_2_before_loading_the_model(tmp_path):
     assert "unknown scorer 'nosuch'" in result.output
 
 
-def test_target_with_a_scorer_that_has_none_is_rejected(tmp_path, tiny_bert_dir):
+def test_target_without_target_scorer_rejected(tmp_path, tiny_bert_dir):
     task = write_task(tmp_path, tiny_bert_dir, scorer=None)
     result = runner.invoke(app, ["fill", str(task), "--quiet"])
     assert result.exit_code == 2

@@ -38,13 +38,13 @@ def infiller(tiny_bert_dir):
     return PromptInfiller.from_pretrained(str(tiny_bert_dir), device="cpu", sampler=SamplerConfig(temperature=1.5, num_candidates=6, length_trials=3))
 
 
-def test_schedule_grows_by_eta_and_ends_at_the_full_set():
+def test_schedule_grows_to_full_set():
     assert halving_schedule(32, HalvingConfig(min_examples=4, eta=2)) == [4, 8, 16, 32]
     assert halving_schedule(20, HalvingConfig(min_examples=8, eta=3)) == [8, 20]
     assert halving_schedule(5, HalvingConfig(min_examples=8)) == [5]
 
 
-def test_halving_keeps_the_full_evaluation_winner_and_saves_evaluations(infiller):
+def test_halving_keeps_winner_saves_calls(infiller):
     full_scorer, halving_scorer = CountingScorer(), CountingScorer()
     full = infiller.fill(TEMPLATE, EXAMPLES[:3], scorer=full_scorer, dev_examples=EXAMPLES, seed=3)
     halved = infiller.fill(TEMPLATE, EXAMPLES[:3], scorer=halving_scorer, dev_examples=EXAMPLES, seed=3,
@@ -63,7 +63,7 @@ def test_halving_keeps_the_full_evaluation_winner_and_saves_evaluations(infiller
     assert max(ranks_full) < min(c.rank for c in dropped)
 
 
-def test_halving_true_uses_defaults_and_bad_value_is_rejected(infiller):
+def test_halving_true_and_bad_value(infiller):
     result = infiller.fill(TEMPLATE, EXAMPLES[:3], scorer=CountingScorer(), dev_examples=EXAMPLES, halving=True, seed=1)
     assert sum(c.eliminated_in_round is None for c in result) >= HalvingConfig().keep
     with pytest.raises(ConfigError, match="halving='fast' is invalid"):
